@@ -1,0 +1,111 @@
+// hooks/thread.cpp — pthread life cycle, identity, names, keys, yield.
+#include <cerrno>
+
+#include "hooks/hook.h"
+#include "runtime/thread.h"
+
+using namespace gmp;
+
+GMP_HOOK int pthread_create(pthread_t* t, const pthread_attr_t* attr, void* (*start)(void*), void* arg) noexcept {
+  if (!runtime_started()) return real::pthread_create(t, attr, start, arg);
+  return thread_create(t, attr, start, arg);
+}
+
+GMP_HOOK void pthread_exit(void* retval) {
+  if (!green()) real::pthread_exit(retval);
+  thread_exit(retval);
+}
+
+GMP_HOOK pthread_t pthread_self() noexcept {
+  G* g = getg();
+  if (g == nullptr || g->is_g0 || !runtime_started()) return real::pthread_self();
+  return thread_handle(g);
+}
+
+GMP_HOOK int pthread_equal(pthread_t a, pthread_t b) noexcept { return a == b; }
+
+GMP_HOOK int pthread_join(pthread_t t, void** ret) {
+  G* g = g_of_thread(t);
+  if (!g) return real::pthread_join(t, ret);
+  return thread_join(g, ret, kJoinBlock, CLOCK_REALTIME, nullptr);
+}
+
+GMP_HOOK int pthread_tryjoin_np(pthread_t t, void** ret) noexcept {
+  G* g = g_of_thread(t);
+  if (!g) return real::pthread_tryjoin_np(t, ret);
+  return thread_join(g, ret, kJoinTry, CLOCK_REALTIME, nullptr);
+}
+
+GMP_HOOK int pthread_timedjoin_np(pthread_t t, void** ret, const struct timespec* abs) {
+  G* g = g_of_thread(t);
+  if (!g) return real::pthread_timedjoin_np(t, ret, abs);
+  if (abs == nullptr) return thread_join(g, ret, kJoinBlock, CLOCK_REALTIME, nullptr);
+  return thread_join(g, ret, kJoinTimed, CLOCK_REALTIME, abs);
+}
+
+GMP_HOOK int pthread_clockjoin_np(pthread_t t, void** ret, clockid_t clk, const struct timespec* abs) {
+  G* g = g_of_thread(t);
+  if (!g) return real::pthread_clockjoin_np(t, ret, clk, abs);
+  if (abs == nullptr) return thread_join(g, ret, kJoinBlock, clk, nullptr);
+  return thread_join(g, ret, kJoinTimed, clk, abs);
+}
+
+GMP_HOOK int pthread_detach(pthread_t t) noexcept {
+  G* g = g_of_thread(t);
+  if (!g) return real::pthread_detach(t);
+  return thread_detach(g);
+}
+
+GMP_HOOK int pthread_getattr_np(pthread_t t, pthread_attr_t* attr) noexcept {
+  G* g = g_of_thread(t);
+  // G1 lives on the original thread's stack: glibc describes it best.
+  if (!g || g->goid == 1) return real::pthread_getattr_np(g ? real::pthread_self() : t, attr);
+  return thread_getattr(g, attr);
+}
+
+GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return real::pthread_setname_np(g ? real::pthread_self() : t, name);
+  return thread_setname(g, name);
+}
+
+GMP_HOOK int pthread_getname_np(pthread_t t, char* buf, size_t len) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return real::pthread_getname_np(g ? real::pthread_self() : t, buf, len);
+  return thread_getname(g, buf, len);
+}
+
+GMP_HOOK int pthread_key_create(pthread_key_t* key, void (*dtor)(void*)) noexcept {
+  return key_create(key, dtor);
+}
+GMP_HOOK int pthread_key_delete(pthread_key_t key) noexcept { return key_delete(key); }
+GMP_HOOK void* pthread_getspecific(pthread_key_t key) noexcept { return key_get(key); }
+GMP_HOOK int pthread_setspecific(pthread_key_t key, const void* v) noexcept {
+  const void* value = v;  // glibc declares v access(none): we do store it
+  return key_set(key, value);
+}
+
+GMP_HOOK int sched_yield() noexcept {
+  if (!green()) return real::sched_yield();
+  yield();
+  return 0;
+}
+
+// glibc's header redirects pthread_yield to sched_yield; old binaries still
+// reference pthread_yield itself, so define that symbol by its asm name.
+GMP_HOOK int gmp_pthread_yield() noexcept __asm__("pthread_yield");
+GMP_HOOK int gmp_pthread_yield() noexcept { return sched_yield(); }
+
+// C cleanup handlers (the pthread_cleanup_push macro without -fexceptions).
+GMP_HOOK void __pthread_register_cancel(__pthread_unwind_buf_t* buf) {
+  if (!green()) return real::__pthread_register_cancel(buf);
+  cleanup_register(buf);
+}
+GMP_HOOK void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
+  if (!green()) return real::__pthread_unregister_cancel(buf);
+  cleanup_unregister(buf);
+}
+GMP_HOOK void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
+  if (!green()) real::__pthread_unwind_next(buf);
+  cleanup_unwind_next(buf);
+}

@@ -1,0 +1,43 @@
+// hooks/time.cpp — sleeps park the G on a timer of its P.
+#include <cerrno>
+#include <climits>
+
+#include "hooks/hook.h"
+#include "runtime/sleep.h"
+
+using namespace gmp;
+
+GMP_HOOK int nanosleep(const struct timespec* req, struct timespec* rem) {
+  if (!green()) return real::nanosleep(req, rem);
+  if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  sleep_for(int64_t(req->tv_sec) * 1000000000 + req->tv_nsec);
+  return 0;
+}
+
+GMP_HOOK int clock_nanosleep(clockid_t clk, int flags, const struct timespec* req, struct timespec* rem) {
+  if (!green() || (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME))
+    return real::clock_nanosleep(clk, flags, req, rem);
+  if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000) return EINVAL;
+  if (flags & TIMER_ABSTIME) {
+    sleep_until(clk, req);
+    return 0;
+  }
+  if (req->tv_sec < 0) return EINVAL;
+  sleep_for(int64_t(req->tv_sec) * 1000000000 + req->tv_nsec);
+  return 0;
+}
+
+GMP_HOOK unsigned int sleep(unsigned int seconds) {
+  if (!green()) return real::sleep(seconds);
+  sleep_for(int64_t(seconds) * 1000000000);
+  return 0;
+}
+
+GMP_HOOK int usleep(useconds_t us) {
+  if (!green()) return real::usleep(us);
+  sleep_for(int64_t(us) * 1000);
+  return 0;
+}

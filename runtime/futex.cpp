@@ -1,0 +1,186 @@
+// futex.cpp — see futex.h.
+//
+// The table is kBuckets buckets, each a SpinLock and a doubly linked list of
+// WaitNodes (one per waiting G, inside the G). A waiter enqueues itself under
+// the bucket lock and parks; the lock is released by g0 after the switch
+// (park's unlock callback), so a waker that finds the node can never ready a
+// G that is still on its stack. A timed wait arms the G's timer in the same
+// callback; the timer and a waker race for the node under the bucket lock and
+// the node's state (kWaiting -> kWoken | kTimedOut) records the winner.
+#include "runtime/futex.h"
+
+#include <cerrno>
+
+#include "runtime/lock.h"
+#include "runtime/os.h"
+#include "runtime/sched.h"
+
+namespace gmp {
+
+namespace {
+constexpr uint32_t kBuckets = 1024;
+
+struct alignas(64) Bucket {
+  SpinLock lock;
+  std::atomic<uint32_t> nwait{0};  // queued nodes; written under lock, read racily
+  WaitNode* head = nullptr;        // guarded by lock
+  WaitNode* tail = nullptr;        // guarded by lock
+};
+
+Bucket g_table[kBuckets];
+std::atomic<int32_t> g_kernel_waiters{0};
+
+inline uint32_t bucket_of(const void* addr) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(addr);
+  a ^= a >> 17;
+  a *= 0x9e3779b97f4a7c15ull;
+  return uint32_t(a >> 54) % kBuckets;
+}
+
+void enqueue(Bucket& b, WaitNode* w) {
+  w->next = nullptr;
+  w->prev = b.tail;
+  if (b.tail)
+    b.tail->next = w;
+  else
+    b.head = w;
+  b.tail = w;
+  b.nwait.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void dequeue(Bucket& b, WaitNode* w) {
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    b.head = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  else
+    b.tail = w->prev;
+  w->prev = w->next = nullptr;
+  b.nwait.fetch_sub(1, std::memory_order_relaxed);
+}
+
+G* g_of(WaitNode* w) {
+  return reinterpret_cast<G*>(reinterpret_cast<char*>(w) - offsetof(G, wait));
+}
+
+struct ParkCtx {
+  Bucket* b;
+  bool timed;
+};
+
+// Runs on g0 once the waiting G is off its stack.
+void futex_unlock(G* g, void* arg) {
+  auto* pc = static_cast<ParkCtx*>(arg);
+  if (pc->timed) add_timer(&g->timer);
+  pc->b->lock.unlock();
+}
+
+// Timer callback: the deadline of a timed wait passed.
+void futex_timeout(void* arg, uint64_t seq) {
+  G* g = static_cast<G*>(arg);
+  if (g->wait_seq != seq) return;
+  Bucket& b = g_table[g->wait.bucket];
+  bool fire = false;
+  {
+    Guard<SpinLock> l(b.lock);
+    if (g->wait.state.load(std::memory_order_relaxed) == WaitNode::kWaiting) {
+      dequeue(b, &g->wait);
+      g->wait.state.store(WaitNode::kTimedOut, std::memory_order_release);
+      fire = true;
+    }
+  }
+  if (fire) ready(g);
+}
+
+int kernel_wait(const uint32_t* addr, uint32_t expected, int64_t deadline) {
+  g_kernel_waiters.fetch_add(1, std::memory_order_seq_cst);
+  long r;
+  if (deadline == 0) {
+    r = os::futex_wait(addr, expected, nullptr);
+  } else {
+    int64_t left = deadline - os::nanotime();
+    if (left <= 0) {
+      g_kernel_waiters.fetch_sub(1, std::memory_order_relaxed);
+      return ETIMEDOUT;
+    }
+    timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
+    r = os::futex_wait(addr, expected, &ts);
+  }
+  g_kernel_waiters.fetch_sub(1, std::memory_order_relaxed);
+  if (r == -EAGAIN) return EAGAIN;
+  if (r == -ETIMEDOUT) return ETIMEDOUT;
+  return 0;  // woken, or EINTR: the caller re-checks its condition
+}
+}  // namespace
+
+int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why) {
+  if (!on_g()) return kernel_wait(addr, expected, deadline);
+  if (deadline != 0 && deadline <= os::nanotime()) return ETIMEDOUT;
+  G* g = getg();
+  uint32_t bi = bucket_of(addr);
+  Bucket& b = g_table[bi];
+  b.lock.lock();
+  if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != expected) {
+    b.lock.unlock();
+    return EAGAIN;
+  }
+  WaitNode* w = &g->wait;
+  w->addr = addr;
+  w->bucket = bi;
+  w->state.store(WaitNode::kWaiting, std::memory_order_relaxed);
+  enqueue(b, w);
+  ParkCtx pc{&b, deadline != 0};
+  if (deadline != 0) {
+    g->wait_seq++;
+    g->timer.when = deadline;
+    g->timer.fn = futex_timeout;
+    g->timer.arg = g;
+    g->timer.seq = g->wait_seq;
+  }
+  park(why, futex_unlock, &pc);
+  if (deadline != 0) timer_del(&g->timer);
+  return w->state.load(std::memory_order_acquire) == WaitNode::kTimedOut ? ETIMEDOUT : 0;
+}
+
+int futex_wake(const uint32_t* addr, int n) {
+  Bucket& b = g_table[bucket_of(addr)];
+  int woken = 0;
+  if (b.nwait.load(std::memory_order_seq_cst) != 0) {
+    G* list = nullptr;
+    {
+      Guard<SpinLock> l(b.lock);
+      for (WaitNode* w = b.head; w && woken < n;) {
+        WaitNode* next = w->next;
+        if (w->addr == addr) {
+          dequeue(b, w);
+          w->state.store(WaitNode::kWoken, std::memory_order_release);
+          G* g = g_of(w);
+          g->schedlink = list;
+          list = g;
+          woken++;
+        }
+        w = next;
+      }
+    }
+    // Ready in FIFO order (the list is reversed): the first waiter first.
+    G* rev = nullptr;
+    while (list) {
+      G* next = list->schedlink;
+      list->schedlink = rev;
+      rev = list;
+      list = next;
+    }
+    while (rev) {
+      G* next = rev->schedlink;
+      ready(rev);
+      rev = next;
+    }
+  }
+  if (woken < n && g_kernel_waiters.load(std::memory_order_seq_cst) > 0)
+    os::futex_wake(addr, n - woken);
+  return woken;
+}
+
+}  // namespace gmp

@@ -1,0 +1,25 @@
+// futex.h — the green futex: an address-keyed wait table for Gs.
+//
+// Every green sync primitive (mutex, cond, rwlock, sem, barrier, once, join)
+// keeps its state in a 32-bit word inside the caller's own object and sleeps
+// here with the classic futex protocol: wait(addr, expected) sleeps only if
+// *addr still equals expected, checked under the bucket lock, so a wake that
+// follows a change of *addr is never lost.
+//
+// Callers that are not Gs (the runtime's threads, threads made by a raw
+// clone, code running before the runtime started) sleep in the kernel futex
+// on the same word; wake() also wakes those (kernel_waiters counts them).
+#pragma once
+#include <cstdint>
+
+#include "runtime/g.h"
+
+namespace gmp {
+
+// futex_wait: returns 0 when woken (maybe spuriously), EAGAIN if *addr !=
+// expected, ETIMEDOUT when deadline (nanotime, 0 = none) passed.
+int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why);
+// futex_wake wakes up to n waiters on addr; returns how many Gs it readied.
+int futex_wake(const uint32_t* addr, int n);
+
+}  // namespace gmp

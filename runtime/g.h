@@ -1,0 +1,126 @@
+// g.h — G, a green thread: one pthread of the program.
+//
+// Every pthread the program creates is a G with its own stack. A G runs on an
+// M (kernel thread) that holds a P. G structs live in one reserved arena and
+// are recycled, never unmapped, so a pthread_t (which is a G*) can always be
+// recognised by address (g_from_handle) and a stale one never faults.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "runtime/context.h"
+#include "runtime/stack.h"
+#include "runtime/timer.h"
+
+namespace gmp {
+
+struct M;
+struct P;
+
+// GStatus: where a G is and who may change its status.
+enum class GStatus : uint32_t {
+  // Idle: on the free list (g_free); owned by whoever holds the free-list lock.
+  kIdle = 0,
+  // Runnable: on exactly one of P.runq / P.runnext / sched.runq; does not own
+  // its stack; only the M that dequeues it may move it to Running.
+  kRunnable = 1,
+  // Running: executing (user code or runtime) on g->m. Only g->m changes it:
+  // to Waiting (park), Runnable (yield) or Dead (exit).
+  kRunning = 2,
+  // Syscall: on g->m inside a known blocking call (entersyscall); its P may
+  // be taken away. Only g->m changes it.
+  kSyscall = 3,
+  // Waiting: parked; not on any run queue. Exactly one party is responsible
+  // for readying it: the owner of the wait record (wait table, timer, join).
+  kWaiting = 4,
+  // Dead: exited; waits for pthread_join (zombie) or for reuse.
+  kDead = 6,
+};
+
+// WaitReason says why a G is Waiting (for dumps and stats).
+enum class WaitReason : uint8_t {
+  kNone, kMutex, kCond, kRwlock, kSem, kBarrier, kOnce, kJoin, kSleep, kFutex, kYield,
+};
+const char* wait_reason_name(WaitReason r);
+
+// WaitNode: a G's entry in the wait table (futex.cpp). Protected by the lock of
+// the bucket of addr while queued; state is the hand-off point between a waker
+// and the timeout timer: whoever CASes it from kWaiting wins and readies the G.
+struct WaitNode {
+  enum : uint32_t { kWaiting = 0, kWoken = 1, kTimedOut = 2 };
+  const void* addr = nullptr;
+  WaitNode* prev = nullptr;
+  WaitNode* next = nullptr;
+  std::atomic<uint32_t> state{kWaiting};
+  uint32_t bucket = 0;
+};
+
+// Join/detach state of a G's handle; see thread.cpp for the transitions.
+enum JoinState : uint32_t {
+  kJoinable = 0,   // running, someone may join it
+  kDetached = 1,   // running, nobody will join; exit recycles the G
+  kZombie = 2,     // exited, joinable; the joiner recycles it
+  kRecycled = 3,   // exited and given back
+};
+
+struct KeyBlock;
+
+struct G {
+  // --- identity (written at creation, read by anyone) ---
+  uint64_t goid = 0;           // 1 = main; unique for the process lifetime
+  uint32_t magic = 0;          // kGMagic while the struct is in use
+  bool is_g0 = false;          // an M's scheduler stack, never a pthread
+
+  // --- scheduling (see GStatus for who may write) ---
+  std::atomic<GStatus> status{GStatus::kIdle};
+  ctx::Context ctx = nullptr;  // saved context while not running; written by g0
+  M* m = nullptr;              // M running this G; set by execute, read by the G
+  M* lockedm = nullptr;        // non-null: runs only on that M (main G, LockOSThread)
+  G* schedlink = nullptr;      // run/free-list link; owned by the list's holder
+  WaitReason wait_reason = WaitReason::kNone;
+  int64_t wait_since = 0;      // nanotime when parked
+  WaitNode wait;               // wait-table entry (futex.cpp)
+  Timer timer;                 // deadline of the current park; owned by the G
+  uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it
+
+  // --- stack ---
+  Stack stack;
+  bool user_stack = false;
+
+  // --- the pthread (thread.cpp) ---
+  void* (*start)(void*) = nullptr;
+  void* arg = nullptr;
+  void* retval = nullptr;
+  std::atomic<uint32_t> join{kJoinable};  // JoinState; a futex word for joiners
+  G* joiner = nullptr;
+  size_t guard_size = 0;       // as requested in the attr (reported by getattr_np)
+  char name[16] = {};
+  KeyBlock* keys = nullptr;    // pthread_key values; touched only by this G
+  void* cleanup = nullptr;     // __pthread_register_cancel chain (thread.cpp)
+  void* unwind_jmp = nullptr;  // where a forced unwind (pthread_exit) lands
+};
+
+constexpr uint32_t kGMagic = 0x47e3a11d;
+
+// g_from_handle returns the G for a pthread_t that libgmp created, or nullptr
+// for any other value (a real glibc thread, garbage).
+G* g_from_handle(uintptr_t handle);
+// g_alloc returns a fresh or recycled G (status Idle) or nullptr at the limit.
+G* g_alloc();
+// g_release puts a finished G back on the free list.
+void g_release(G* g);
+// g_count is the number of G structs ever carved (for stats and dumps).
+uint64_t g_count();
+// g_foreach calls fn for every G struct ever carved (live or free).
+template <class F> void g_foreach(F fn);
+
+// the arena, for g_foreach
+G* g_arena_base();
+
+template <class F> void g_foreach(F fn) {
+  uint64_t n = g_count();
+  G* base = g_arena_base();
+  for (uint64_t i = 0; i < n; i++) fn(&base[i]);
+}
+
+}  // namespace gmp

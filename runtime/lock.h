@@ -1,0 +1,81 @@
+// lock.h — the runtime's own locks. They never touch a hooked function, so
+// they are safe anywhere in the runtime, including on g0.
+//
+// Lock is a futex mutex (Drepper's three-state lock) for scheduler-wide
+// structures (sched.lock). SpinLock is for very short critical sections that
+// never block (run-queue buckets of the wait table, timer heaps). Note is a
+// one-shot wakeup an M sleeps on (Go's note): sleep until wakeup, then clear.
+//
+// None of these may be held across a context switch except where a comment
+// says the lock is handed to g0 (park's unlock callback releases it there).
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+namespace gmp {
+
+class Lock {
+ public:
+  void lock() {
+    uint32_t c = 0;
+    if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+    lock_slow();
+  }
+  void unlock() {
+    if (state_.exchange(0, std::memory_order_release) == 2) unlock_slow();
+  }
+
+ private:
+  void lock_slow();
+  void unlock_slow();
+  std::atomic<uint32_t> state_{0};  // 0 free, 1 held, 2 held with sleepers
+};
+
+class SpinLock {
+ public:
+  void lock() {
+    while (flag_.exchange(1, std::memory_order_acquire) != 0) {
+      int spins = 0;
+      while (flag_.load(std::memory_order_relaxed) != 0) {
+        if (++spins < 64)
+          __builtin_ia32_pause();
+        else
+          yield();
+      }
+    }
+  }
+  bool try_lock() { return flag_.exchange(1, std::memory_order_acquire) == 0; }
+  void unlock() { flag_.store(0, std::memory_order_release); }
+
+ private:
+  static void yield();
+  std::atomic<uint32_t> flag_{0};
+};
+
+template <class L>
+class Guard {
+ public:
+  explicit Guard(L& l) : l_(l) { l_.lock(); }
+  ~Guard() { l_.unlock(); }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+
+ private:
+  L& l_;
+};
+
+// Note: one sleeper, one waker. sleep() returns once wakeup() was called
+// (possibly before sleep started); clear() re-arms it. sleep_for returns false
+// on timeout.
+class Note {
+ public:
+  void clear() { key_.store(0, std::memory_order_relaxed); }
+  void wakeup();
+  void sleep();
+  bool sleep_for(int64_t ns);
+
+ private:
+  std::atomic<uint32_t> key_{0};
+};
+
+}  // namespace gmp

@@ -1,0 +1,39 @@
+// options.h — the one table of user-facing settings.
+//
+// Every knob is read once, from the environment, in the preload constructor,
+// without allocating (os::getenv_raw scans environ). A bad value prints one
+// line naming the variable, the value and the default used, then the default
+// applies. docs/configuration.md documents every row; a test checks that.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace gmp {
+
+struct Options {
+  int gomaxprocs;          // GOMAXPROCS: Ps that run Gs at once
+  size_t stack_size;       // GMP_STACK_SIZE: default G stack, bytes
+  int64_t max_threads;     // GMP_MAX_THREADS: cap on kernel threads (Ms)
+  bool lock_main;          // GMP_LOCK_MAIN: G1 stays on the original thread
+};
+
+// options() is valid after options_init(); read-only afterwards.
+const Options& options();
+void options_init();
+
+// Parsing helpers, exposed for unit tests. They return false on a bad value.
+bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out);
+bool parse_size(const char* s, size_t lo, size_t hi, size_t* out);
+bool parse_bool(const char* s, bool* out);
+
+// default_procs computes GOMAXPROCS's default: CPUs in the affinity mask,
+// lowered to ceil(quota/period) of a cgroup v2 cpu.max limit (never below 1).
+int default_procs();
+// cgroup_cpu_limit parses a cpu.max line ("max 100000" or "150000 100000");
+// returns 0 when there is no limit, else ceil(quota/period).
+int cgroup_cpu_limit(const char* cpu_max_line);
+
+// Names of every option in the table (nullptr-terminated), for the doc test.
+extern const char* const kOptionNames[];
+
+}  // namespace gmp

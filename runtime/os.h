@@ -1,0 +1,51 @@
+// os.h — the one contract between the runtime and the kernel.
+//
+// Every system call the runtime makes goes through here, as a raw syscall:
+// never through libc entry points that libgmp itself interposes (read, write,
+// nanosleep, pthread_*), so runtime code can never re-enter a hook.
+//
+// Conventions shared by all functions below:
+//   - they never allocate and are async-signal-safe;
+//   - they return the kernel's result: >= 0 on success, -errno on failure
+//     (errno itself is never touched, so a hook keeps the program's errno).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <sys/types.h>
+
+namespace gmp::os {
+
+long futex_wait(const uint32_t* addr, uint32_t expected, const timespec* rel_timeout);
+long futex_wake(const uint32_t* addr, int n);
+
+void* mmap_anon(size_t len, bool noreserve);  // nullptr on failure
+int munmap(void* p, size_t len);
+int mprotect(void* p, size_t len, int prot);
+int madvise_dontneed(void* p, size_t len);
+
+int64_t nanotime();   // CLOCK_MONOTONIC, ns
+int64_t walltime();   // CLOCK_REALTIME, ns
+int64_t clock_ns(clockid_t clk);  // any clock, ns; -1 on error
+
+long write(int fd, const void* buf, size_t len);
+long read(int fd, void* buf, size_t len);
+int open_rdonly(const char* path);
+int close(int fd);
+pid_t gettid();
+pid_t getpid();
+int sched_yield();
+void usleep(int64_t us);  // raw nanosleep, restarts on EINTR
+int sched_getaffinity_count();  // CPUs in this thread's affinity mask (>=1)
+
+int epoll_create();
+int epoll_ctl(int epfd, int op, int fd, void* ev);
+int epoll_wait(int epfd, void* events, int max, int timeout_ms);
+int eventfd();
+
+// getenv_raw scans environ without allocating; safe before libc init ends.
+const char* getenv_raw(const char* name);
+
+[[noreturn]] void exit_group(int code);
+
+}  // namespace gmp::os

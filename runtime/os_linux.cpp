@@ -1,0 +1,115 @@
+// os_linux.cpp — Linux implementation of runtime/os.h with raw syscalls.
+#include "runtime/os.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace gmp::os {
+
+// raw_syscall issues a system call without touching errno.
+static inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0,
+                               long e = 0, long f = 0) {
+  long ret;
+  register long r10 asm("r10") = d;
+  register long r8 asm("r8") = e;
+  register long r9 asm("r9") = f;
+  asm volatile("syscall"
+               : "=a"(ret)
+               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+               : "rcx", "r11", "memory");
+  return ret;
+}
+
+long futex_wait(const uint32_t* addr, uint32_t expected, const timespec* rel) {
+  return raw_syscall(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, expected, (long)rel);
+}
+long futex_wake(const uint32_t* addr, int n) {
+  return raw_syscall(SYS_futex, (long)addr, FUTEX_WAKE_PRIVATE, n);
+}
+
+void* mmap_anon(size_t len, bool noreserve) {
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0);
+  long r = raw_syscall(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (r < 0 && r > -4096) return nullptr;
+  return (void*)r;
+}
+int munmap(void* p, size_t len) { return (int)raw_syscall(SYS_munmap, (long)p, (long)len); }
+int mprotect(void* p, size_t len, int prot) {
+  return (int)raw_syscall(SYS_mprotect, (long)p, (long)len, prot);
+}
+int madvise_dontneed(void* p, size_t len) {
+  return (int)raw_syscall(SYS_madvise, (long)p, (long)len, MADV_DONTNEED);
+}
+
+// The vDSO clock_gettime is not a hook target and never blocks: use it.
+int64_t clock_ns(clockid_t clk) {
+  timespec ts;
+  if (clock_gettime(clk, &ts) != 0) return -1;
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+int64_t nanotime() { return clock_ns(CLOCK_MONOTONIC); }
+int64_t walltime() { return clock_ns(CLOCK_REALTIME); }
+
+long write(int fd, const void* buf, size_t len) {
+  return raw_syscall(SYS_write, fd, (long)buf, (long)len);
+}
+long read(int fd, void* buf, size_t len) { return raw_syscall(SYS_read, fd, (long)buf, (long)len); }
+int open_rdonly(const char* path) {
+  return (int)raw_syscall(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC);
+}
+int close(int fd) { return (int)raw_syscall(SYS_close, fd); }
+pid_t gettid() { return (pid_t)raw_syscall(SYS_gettid); }
+pid_t getpid() { return (pid_t)raw_syscall(SYS_getpid); }
+int sched_yield() { return (int)raw_syscall(SYS_sched_yield); }
+
+void usleep(int64_t us) {
+  timespec ts{time_t(us / 1000000), long(us % 1000000) * 1000};
+  while (raw_syscall(SYS_nanosleep, (long)&ts, (long)&ts) == -EINTR) {
+  }
+}
+
+int sched_getaffinity_count() {
+  uint64_t mask[16] = {};
+  long n = raw_syscall(SYS_sched_getaffinity, 0, sizeof(mask), (long)mask);
+  if (n <= 0) return 1;
+  int count = 0;
+  for (long i = 0; i < n / 8; i++) count += __builtin_popcountll(mask[i]);
+  return count > 0 ? count : 1;
+}
+
+int epoll_create() { return (int)raw_syscall(SYS_epoll_create1, EPOLL_CLOEXEC); }
+int epoll_ctl(int epfd, int op, int fd, void* ev) {
+  return (int)raw_syscall(SYS_epoll_ctl, epfd, op, fd, (long)ev);
+}
+int epoll_wait(int epfd, void* events, int max, int timeout_ms) {
+  return (int)raw_syscall(SYS_epoll_pwait, epfd, (long)events, max, timeout_ms, 0, 8);
+}
+int eventfd() { return (int)raw_syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+const char* getenv_raw(const char* name) {
+  if (environ == nullptr) return nullptr;
+  size_t n = 0;
+  while (name[n]) n++;
+  for (char** e = environ; *e; e++) {
+    const char* s = *e;
+    size_t i = 0;
+    while (i < n && s[i] == name[i]) i++;
+    if (i == n && s[i] == '=') return s + n + 1;
+  }
+  return nullptr;
+}
+
+void exit_group(int code) {
+  for (;;) raw_syscall(SYS_exit_group, code);
+}
+
+}  // namespace gmp::os

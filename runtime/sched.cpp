@@ -1,0 +1,817 @@
+// sched.cpp — the G/M/P scheduler (after Go's runtime/proc.go).
+//
+// Glossary
+//   G - a green thread: one pthread of the program, with its own stack.
+//   M - a kernel thread. Its native stack is g0, where this file's scheduler
+//       code runs. An M needs a P to run Gs.
+//   P - a processor: the right to run Gs, plus a local run queue and timers.
+//       There are exactly GOMAXPROCS Ps, so at most GOMAXPROCS Ms run Gs.
+//
+// Switching. A G never switches to another G directly. It switches to its M's
+// g0 (mcall), leaving an "after-switch" action in the M (park: release the
+// lock that guards its wait record; yield: requeue it; exit: free it). g0 runs
+// the action only once the G's context is saved, so nobody can resume a G that
+// is still on its own stack. Then g0 picks the next G (find_runnable) and
+// jumps to it (execute).
+//
+// User code is a syscall. We cannot preempt arbitrary C code, so while a G runs
+// user code its P is in state Syscall: the M owns it, but a monitor may take
+// it away, exactly as from a G blocked in a system call. Every runtime entry
+// from a hook takes the P back with one CAS (enter); if the CAS fails the P
+// is gone and the M carries on without one (a readied G goes to the global
+// queue; a parking G leaves its M to find a P or go idle). Every return to user
+// code stores Syscall (leave).
+//
+// Worker thread parking/unparking. We must keep enough Ms running to use the
+// Ps, without waking a kernel thread for every readied G. As in Go, rejected:
+// (1) central state under one lock (does not scale); (2) direct handoff of a
+// readied G to an idle M (kills locality, costs a wakeup per G); (3) wake an M
+// on every ready (most wake to find nothing). Chosen: we wake an additional M
+// when we submit work if (1) there is an idle P and (2) no M is "spinning"
+// (looking for work with a P in hand). A spinning M that finds work stops
+// spinning and wakes another spinner (reset_spinning), so a burst of work
+// fans out one M at a time. At most half the busy Ps spin.
+//
+// Delicate dance (the race between submitting work and an M going idle):
+//   submitter: 1. put G on a run queue  2. (seq_cst) 3. read nmspinning; if 0,
+//              wakep.
+//   spinner:   1. drop spinning: nmspinning-- (seq_cst)  2. re-check every run
+//              queue; if one has work, take an idle P and spin again.
+// Either the submitter sees nmspinning > 0 (and the spinner's re-check sees
+// its G), or the spinner has stopped and the submitter's wakep starts an M.
+// needspinning closes the last gap: wakep that finds no idle P asks the next
+// M that is about to release its P to spin instead.
+//
+// Timers live in per-P heaps (timer.cpp). An M with nothing to run blocks in
+// netpoll until the earliest timer of any P; only one M at a time does so
+// (sched.lastpoll == 0 while it does); the others park on their note.
+//
+// The main G (G1) runs main() on the program's original thread and stack and,
+// by default, stays on that thread (M0): it is "locked" to M0 as Go locks the
+// main goroutine during init. When G1 blocks, M0 hands its P off and sleeps;
+// whoever dequeues G1 hands its own P to M0 (start_locked_m).
+#include "runtime/sched.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "preload/real.h"
+#include "runtime/netpoll.h"
+#include "runtime/options.h"
+#include "runtime/os.h"
+#include "runtime/rawlog.h"
+#include "runtime/sched_internal.h"
+#include "runtime/thread.h"
+
+namespace gmp {
+
+Sched sched;
+
+////////////////////////////////////////////////////////////////////////////
+// The current-G slot
+////////////////////////////////////////////////////////////////////////////
+
+// tls_g is the one piece of runtime state reached through TLS: the G running
+// on this kernel thread (a pthread's G, or the M's g0), or null for a thread
+// the runtime does not know. Everything else derives from it: M = g->m,
+// P = g->m->p. Written only by the M that switches (execute, mstart, start).
+static __thread G* tls_g;
+
+__attribute__((noinline)) G* getg() {
+  G* g;
+  // Read through an asm barrier so the load is never hoisted above a switch.
+  asm volatile("" ::: "memory");
+  g = tls_g;
+  return g;
+}
+
+__attribute__((noinline)) static void set_g(G* g) {
+  asm volatile("" ::: "memory");
+  tls_g = g;
+}
+
+static std::atomic<bool> g_started{false};
+bool runtime_started() { return g_started.load(std::memory_order_acquire); }
+
+size_t default_stack_size() { return options().stack_size; }
+
+////////////////////////////////////////////////////////////////////////////
+// Idle lists (sched.lock held)
+////////////////////////////////////////////////////////////////////////////
+
+static std::atomic<uint32_t> g_needspinning{0};
+
+static void pidle_put(P* p) {
+  p->status.store(PStatus::kIdle, std::memory_order_release);
+  p->m = nullptr;
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+static P* pidle_get() {
+  P* p = sched.pidle;
+  if (p) {
+    sched.pidle = p->link;
+    sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  return p;
+}
+
+static void mput(M* m) {
+  m->schedlink = sched.midle;
+  sched.midle = m;
+  sched.nmidle++;
+}
+
+static M* mget() {
+  M* m = sched.midle;
+  if (m) {
+    sched.midle = m->schedlink;
+    sched.nmidle--;
+  }
+  return m;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Global run queue
+////////////////////////////////////////////////////////////////////////////
+
+void globrunq_put_locked(G* g) {
+  g->schedlink = nullptr;
+  if (sched.runqtail)
+    sched.runqtail->schedlink = g;
+  else
+    sched.runqhead = g;
+  sched.runqtail = g;
+  sched.runqsize.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void globrunq_put_batch(G* head, G* tail, uint32_t n) {
+  Guard<Lock> l(sched.lock);
+  tail->schedlink = nullptr;
+  if (sched.runqtail)
+    sched.runqtail->schedlink = head;
+  else
+    sched.runqhead = head;
+  sched.runqtail = tail;
+  sched.runqsize.fetch_add(n, std::memory_order_seq_cst);
+}
+
+static G* globrunq_pop_locked() {
+  G* g = sched.runqhead;
+  if (g) {
+    sched.runqhead = g->schedlink;
+    if (!sched.runqhead) sched.runqtail = nullptr;
+    sched.runqsize.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return g;
+}
+
+G* globrunq_get_locked(P* p, uint32_t max) {
+  uint32_t size = sched.runqsize.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  uint32_t n = size / sched.gomaxprocs + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > kRunqSize / 2) n = kRunqSize / 2;
+  G* g = globrunq_pop_locked();
+  for (uint32_t i = 1; i < n; i++) runq_put(p, globrunq_pop_locked(), false);
+  return g;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// P ownership
+////////////////////////////////////////////////////////////////////////////
+
+static void acquirep(M* m, P* p) {
+  m->p = p;
+  p->m = m;
+  p->status.store(PStatus::kRunning, std::memory_order_release);
+}
+
+static P* releasep(M* m) {
+  P* p = m->p;
+  m->p = nullptr;
+  p->m = nullptr;
+  return p;
+}
+
+// enter takes the M's P back from Syscall to Running ("user code is a
+// syscall"). Returns the P, or null if it was taken away meanwhile. *took is
+// set when this call did the Syscall -> Running transition, i.e. the caller
+// must leave() before returning to user code.
+static P* enter(M* m, bool* took) {
+  *took = false;
+  P* p = m->p;
+  if (p == nullptr) return nullptr;
+  PStatus s = PStatus::kSyscall;
+  if (p->status.compare_exchange_strong(s, PStatus::kRunning, std::memory_order_acq_rel)) {
+    p->m = m;
+    *took = true;
+    return p;
+  }
+  if (s == PStatus::kRunning && p->m == m) return p;  // already in the runtime
+  m->p = nullptr;  // lost it
+  return nullptr;
+}
+
+// leave hands the P back to Syscall state before returning to user code.
+static void leave(M* m) {
+  if (P* p = m->p) p->status.store(PStatus::kSyscall, std::memory_order_release);
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Ms
+////////////////////////////////////////////////////////////////////////////
+
+static void schedule(M* m) __attribute__((noreturn));
+
+static void* mstart(void* arg) {
+  M* m = static_cast<M*>(arg);
+  set_g(m->g0);
+  m->tid = os::gettid();
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+  schedule(m);
+}
+
+static G* new_g0(M* m) {
+  G* g0 = g_alloc();
+  if (!g0) fatal("cannot allocate g0");
+  g0->is_g0 = true;
+  g0->goid = 0;
+  g0->m = m;
+  g0->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  return g0;
+}
+
+static M* alloc_m() {
+  void* mem = os::mmap_anon(sizeof(M), false);
+  if (!mem) fatal("out of memory allocating an M");
+  M* m = new (mem) M();
+  m->g0 = new_g0(m);
+  return m;
+}
+
+// newm starts a kernel thread that will run with P p.
+static void newm(P* p, bool spinning) {
+  M* m = alloc_m();
+  {
+    Guard<Lock> l(sched.lock);
+    if (sched.mcount >= options().max_threads)
+      fatal("program exceeds %ld-thread limit (GMP_MAX_THREADS)", (long)options().max_threads);
+    sched.mcount++;
+    m->id = sched.mnext++;
+  }
+  m->rand = 0x9e3779b97f4a7c15ull * (m->id + 1);
+  m->spinning = spinning;
+  m->nextp = p;
+  pthread_attr_t attr;
+  real::pthread_attr_init(&attr);
+  real::pthread_attr_setstacksize(&attr, 1 << 20);
+  real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int err = real::pthread_create(&m->thread, &attr, mstart, m);
+  real::pthread_attr_destroy(&attr);
+  if (err != 0) fatal("cannot create a kernel thread (pthread_create: %s)", strerror(err));
+}
+
+// stopm parks the M on the idle list until startm hands it a P.
+static void stopm(M* m) {
+  {
+    Guard<Lock> l(sched.lock);
+    mput(m);
+  }
+  m->park.sleep();
+  m->park.clear();
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+}
+
+// startm runs some M with P p (or an idle P if p is null). spinning says the
+// caller already counted the new M in nmspinning.
+static void startm(P* p, bool spinning) {
+  M* nm;
+  {
+    Guard<Lock> l(sched.lock);
+    if (p == nullptr) {
+      p = pidle_get();
+      if (p == nullptr) {
+        if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+        return;
+      }
+    }
+    nm = mget();
+  }
+  if (nm == nullptr) {
+    newm(p, spinning);
+    return;
+  }
+  nm->spinning = spinning;
+  nm->nextp = p;
+  nm->park.wakeup();
+}
+
+// wakep tries to add one more spinning M (see "Worker thread parking").
+static void wakep() {
+  int32_t z = 0;
+  if (sched.nmspinning.load(std::memory_order_seq_cst) != 0 ||
+      !sched.nmspinning.compare_exchange_strong(z, 1, std::memory_order_seq_cst))
+    return;
+  P* p;
+  {
+    Guard<Lock> l(sched.lock);
+    p = pidle_get();
+    if (p == nullptr) g_needspinning.store(1, std::memory_order_seq_cst);
+  }
+  if (p == nullptr) {
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  startm(p, true);
+}
+
+static void become_spinning(M* m) {
+  m->spinning = true;
+  sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+  g_needspinning.store(0, std::memory_order_relaxed);
+}
+
+static void reset_spinning(M* m) {
+  m->spinning = false;
+  sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  wakep();
+}
+
+// wake_netpoller makes sure someone will notice a timer at `when`.
+static void wake_netpoller(int64_t when) {
+  if (sched.lastpoll.load(std::memory_order_seq_cst) == 0) {
+    int64_t until = sched.poll_until.load(std::memory_order_seq_cst);
+    if (until == 0 || until > when) netpoll_break();
+  } else {
+    wakep();
+  }
+}
+
+// handoffp gives away p (released by an M that is about to block or sleep).
+static void handoffp(P* p) {
+  if (!runq_empty(p) || sched.runqsize.load(std::memory_order_seq_cst) != 0) {
+    startm(p, false);
+    return;
+  }
+  int32_t z = 0;
+  if (sched.nmspinning.load() + sched.npidle.load() == 0 &&
+      sched.nmspinning.compare_exchange_strong(z, 1, std::memory_order_seq_cst)) {
+    startm(p, true);
+    return;
+  }
+  sched.lock.lock();
+  if (sched.runqsize.load(std::memory_order_relaxed) != 0) {
+    sched.lock.unlock();
+    startm(p, false);
+    return;
+  }
+  // The last running P, and nobody is in the poller: someone must wait for
+  // timers (and, later, fds).
+  if (sched.npidle.load() == sched.gomaxprocs - 1 && sched.lastpoll.load() != 0) {
+    sched.lock.unlock();
+    startm(p, false);
+    return;
+  }
+  int64_t when = p->timer0.load(std::memory_order_acquire);
+  pidle_put(p);
+  sched.lock.unlock();
+  if (when != 0) wake_netpoller(when);
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Finding work
+////////////////////////////////////////////////////////////////////////////
+
+static uint32_t fastrand(M* m) {
+  m->rand ^= m->rand << 13;
+  m->rand ^= m->rand >> 7;
+  m->rand ^= m->rand << 17;
+  return uint32_t(m->rand >> 11);
+}
+
+static G* steal_work(M* m, int64_t now, int64_t* poll_until, bool* ran_timers) {
+  P* p = m->p;
+  int n = sched.gomaxprocs;
+  for (int round = 0; round < 4; round++) {
+    bool last = round == 3;
+    uint32_t start = fastrand(m) % n;
+    for (int i = 0; i < n; i++) {
+      P* v = sched.allp[(start + i) % n];
+      if (v == p) continue;
+      if (last && v->timer0.load(std::memory_order_acquire) != 0) {
+        int64_t before = v->timer0.load(std::memory_order_acquire);
+        int64_t next = check_timers(v, now);  // readied Gs land on our P
+        if (before != 0 && before <= now) *ran_timers = true;
+        if (next != 0 && (*poll_until == 0 || next < *poll_until)) *poll_until = next;
+        bool inherit;
+        if (G* g = runq_get(p, &inherit)) return g;
+      }
+      if (v->status.load(std::memory_order_acquire) != PStatus::kIdle)
+        if (G* g = runq_steal(p, v, last)) return g;
+    }
+  }
+  return nullptr;
+}
+
+// inject_list makes a schedlink list of Gs runnable from a P-less context.
+static void inject_list(G* list, int n) {
+  if (!list) return;
+  G* tail = list;
+  for (G* g = list; g; g = g->schedlink) {
+    g->status.store(GStatus::kRunnable, std::memory_order_release);
+    tail = g;
+  }
+  globrunq_put_batch(list, tail, n);
+  for (int i = 0; i < n && sched.npidle.load() > 0; i++) startm(nullptr, false);
+}
+
+// find_runnable returns a G to run, blocking (and releasing the P) while
+// there is none. m holds a P on entry and on return.
+static G* find_runnable(M* m, bool* inherit) {
+top:
+  P* p = m->p;
+  *inherit = false;
+  int64_t now = os::nanotime();
+  int64_t poll_until = check_timers(p, now);
+
+  // Fairness: every 61st schedule look at the global queue first.
+  if (p->schedtick % 61 == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
+    Guard<Lock> l(sched.lock);
+    if (G* g = globrunq_get_locked(p, 1)) return g;
+  }
+  if (G* g = runq_get(p, inherit)) return g;
+  if (sched.runqsize.load(std::memory_order_relaxed) > 0) {
+    Guard<Lock> l(sched.lock);
+    if (G* g = globrunq_get_locked(p, 0)) return g;
+  }
+  if (netpoll_waiters() > 0 && sched.lastpoll.load() != 0) {
+    int n;
+    if (G* list = netpoll(0, &n)) {
+      G* g = list;
+      inject_list(g->schedlink, n - 1);
+      return g;
+    }
+  }
+
+  // Spin: steal from other Ps, if not too many Ms are already spinning.
+  if (m->spinning || 2 * sched.nmspinning.load() < sched.gomaxprocs - sched.npidle.load()) {
+    if (!m->spinning) become_spinning(m);
+    bool ran_timers = false;
+    if (G* g = steal_work(m, now, &poll_until, &ran_timers)) return g;
+    if (ran_timers) goto top;
+  }
+
+  // Nothing to do: release the P.
+  sched.lock.lock();
+  if (G* g = globrunq_get_locked(p, 0)) {
+    sched.lock.unlock();
+    return g;
+  }
+  if (!m->spinning && g_needspinning.load(std::memory_order_seq_cst) == 1) {
+    become_spinning(m);
+    sched.lock.unlock();
+    goto top;
+  }
+  releasep(m);
+  pidle_put(p);
+  sched.lock.unlock();
+
+  bool was_spinning = m->spinning;
+  if (m->spinning) {
+    // Delicate dance: stop spinning, then look at every queue once more.
+    m->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    for (int i = 0; i < sched.gomaxprocs; i++) {
+      P* v = sched.allp[i];
+      if (!runq_empty(v)) {
+        P* np;
+        {
+          Guard<Lock> l(sched.lock);
+          np = pidle_get();
+        }
+        if (np) {
+          acquirep(m, np);
+          become_spinning(m);
+          goto top;
+        }
+        break;
+      }
+    }
+  }
+
+  // The next timer of any P bounds the poller's sleep.
+  poll_until = 0;
+  for (int i = 0; i < sched.gomaxprocs; i++) {
+    int64_t w = sched.allp[i]->timer0.load(std::memory_order_acquire);
+    if (w != 0 && (poll_until == 0 || w < poll_until)) poll_until = w;
+  }
+
+  if ((poll_until != 0 || netpoll_waiters() > 0) && sched.lastpoll.exchange(0) != 0) {
+    sched.poll_until.store(poll_until, std::memory_order_seq_cst);
+    int64_t delay = -1;
+    if (poll_until != 0) {
+      now = os::nanotime();
+      delay = poll_until > now ? poll_until - now : 0;
+    }
+    int n;
+    G* list = netpoll(delay, &n);
+    sched.poll_until.store(0, std::memory_order_seq_cst);
+    sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
+    P* np;
+    {
+      Guard<Lock> l(sched.lock);
+      np = pidle_get();
+    }
+    if (np == nullptr) {
+      inject_list(list, n);
+    } else {
+      acquirep(m, np);
+      if (was_spinning) become_spinning(m);
+      if (list) {
+        G* g = list;
+        inject_list(g->schedlink, n - 1);
+        return g;
+      }
+      goto top;
+    }
+  } else if (poll_until != 0) {
+    int64_t until = sched.poll_until.load(std::memory_order_seq_cst);
+    if (until == 0 || until > poll_until) netpoll_break();
+  }
+  stopm(m);
+  goto top;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Switching
+////////////////////////////////////////////////////////////////////////////
+
+// after_switch runs on g0 once g is off its stack.
+static void after_switch(M* m, G* g, ctx::Context gctx) {
+  g->ctx = gctx;
+  m->curg = nullptr;
+  if (!stack_canary_ok(g->stack))
+    fatal("stack overflow in thread %lu (G%lu): the canary below its %zu-byte stack was overwritten; "
+          "raise GMP_STACK_SIZE or the thread's stack size attribute",
+          (unsigned long)g->goid, (unsigned long)g->goid, g->stack.size);
+  auto fn = m->after_fn;
+  void* arg = m->after_arg;
+  m->after_fn = nullptr;
+  fn(g, arg);
+}
+
+// execute runs g on m (which holds a P) until g switches back to g0.
+static void execute(M* m, G* g, bool inherit) {
+  P* p = m->p;
+  g->status.store(GStatus::kRunning, std::memory_order_release);
+  g->m = m;
+  m->curg = g;
+  if (!inherit) p->schedtick++;
+  m->ticks.fetch_add(1, std::memory_order_relaxed);
+  set_g(g);
+  ctx::Transfer t = ctx::jump(g->ctx, m);
+  set_g(m->g0);
+  after_switch(m, static_cast<G*>(t.data), t.fctx);
+}
+
+// stop_locked_m: m's locked G is not runnable; give the P away and sleep
+// until someone hands us the G together with a P.
+static void stop_locked_m(M* m) {
+  if (m->p) handoffp(releasep(m));
+  m->park.sleep();
+  m->park.clear();
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+}
+
+// start_locked_m: g is locked to another M; hand it our P and go idle.
+static void start_locked_m(M* m, G* g) {
+  M* lm = g->lockedm;
+  P* p = releasep(m);
+  lm->nextp = p;
+  lm->park.wakeup();
+  stopm(m);
+}
+
+static void schedule(M* m) {
+  for (;;) {
+    if (m->lockedg) {
+      G* lg = m->lockedg;
+      // Never run lg on sight: when it is Runnable it sits in some run queue,
+      // and whoever dequeues it hands it to us with a P (start_locked_m).
+      stop_locked_m(m);
+      execute(m, lg, false);
+      continue;
+    }
+    if (m->p == nullptr) stopm(m);
+    bool inherit;
+    G* g = find_runnable(m, &inherit);
+    if (m->spinning) reset_spinning(m);
+    if (g->lockedm && g->lockedm != m) {
+      start_locked_m(m, g);
+      continue;
+    }
+    execute(m, g, inherit);
+  }
+}
+
+// mcall switches from the current G to its M's g0, which runs fn(g, arg)
+// once g is off its stack. Returns when g is resumed (maybe on another M).
+static void mcall(G* g, void (*fn)(G*, void*), void* arg) {
+  M* m = g->m;
+  m->after_fn = fn;
+  m->after_arg = arg;
+  ctx::Transfer t = ctx::jump(m->g0ctx, g);
+  M* nm = static_cast<M*>(t.data);
+  nm->g0ctx = t.fctx;
+}
+
+// g0_entry: first entry into M0's g0 (M0's g0 has its own stack because G1
+// owns the original one).
+static void g0_entry(ctx::Transfer t) {
+  G* g = static_cast<G*>(t.data);
+  M* m = g->m;
+  set_g(m->g0);
+  after_switch(m, g, t.fctx);
+  schedule(m);
+}
+
+// g_entry: first entry into a new G. t.data is the M that runs it.
+static void g_entry(ctx::Transfer t) {
+  M* m = static_cast<M*>(t.data);
+  m->g0ctx = t.fctx;
+  G* g = getg();
+  leave(m);
+  thread_main(g);  // never returns
+  fatal("thread_main returned");
+}
+
+void prepare_context(G* g) { g->ctx = ctx::make(g->stack.top(), g->stack.size, g_entry); }
+
+////////////////////////////////////////////////////////////////////////////
+// The API
+////////////////////////////////////////////////////////////////////////////
+
+struct ParkArgs {
+  void (*unlock)(G*, void*);
+  void* arg;
+};
+
+static void park_m(G* g, void* a) {
+  auto* pa = static_cast<ParkArgs*>(a);
+  g->status.store(GStatus::kWaiting, std::memory_order_release);
+  if (pa->unlock) pa->unlock(g, pa->arg);
+}
+
+void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
+  G* g = getg();
+  M* m = g->m;
+  bool took;
+  enter(m, &took);
+  g->wait_reason = r;
+  g->wait_since = os::nanotime();
+  ParkArgs pa{unlock, arg};
+  mcall(g, park_m, &pa);
+  g->wait_reason = WaitReason::kNone;
+  leave(g->m);
+}
+
+void ready(G* g) {
+  G* cur = getg();
+  GStatus s = GStatus::kWaiting;
+  if (!g->status.compare_exchange_strong(s, GStatus::kRunnable, std::memory_order_acq_rel))
+    fatal("ready: G%lu is not waiting (status %u)", (unsigned long)g->goid, (unsigned)s);
+  if (cur != nullptr) {
+    M* m = cur->m;
+    bool took = false;
+    P* p = cur->is_g0 ? m->p : enter(m, &took);  // g0 already holds its P Running
+    if (p != nullptr) {
+      runq_put(p, g, true);
+      if (took) leave(m);
+      wakep();
+      return;
+    }
+  }
+  {
+    Guard<Lock> l(sched.lock);
+    globrunq_put_locked(g);
+  }
+  wakep();
+}
+
+static void yield_m(G* g, void*) {
+  g->status.store(GStatus::kRunnable, std::memory_order_release);
+  M* m = g->m;
+  if (m->p) {
+    runq_put(m->p, g, false);
+  } else {
+    Guard<Lock> l(sched.lock);
+    globrunq_put_locked(g);
+  }
+}
+
+void yield() {
+  G* g = getg();
+  bool took;
+  enter(g->m, &took);
+  g->wait_reason = WaitReason::kYield;
+  mcall(g, yield_m, nullptr);
+  g->wait_reason = WaitReason::kNone;
+  leave(g->m);
+}
+
+void spawn(G* g) {
+  g->status.store(GStatus::kRunnable, std::memory_order_release);
+  G* cur = getg();
+  P* p = nullptr;
+  bool took = false;
+  if (cur && !cur->is_g0) p = enter(cur->m, &took);
+  if (p) {
+    runq_put(p, g, true);
+    if (took) leave(cur->m);
+  } else {
+    Guard<Lock> l(sched.lock);
+    globrunq_put_locked(g);
+  }
+  wakep();
+}
+
+void goexit(void (*finish)(G*, void*), void* arg) {
+  G* g = getg();
+  bool took;
+  enter(g->m, &took);
+  mcall(g, finish, arg);
+  fatal("goexit: a dead G was resumed");
+}
+
+void add_timer(Timer* t) {
+  G* g = getg();
+  M* m = g->m;
+  P* p = m->p;
+  if (p == nullptr) p = sched.allp[g->goid % sched.gomaxprocs];
+  if (timer_add(p, t)) wake_netpoller(t->when);
+}
+
+SchedStats sched_stats() {
+  Guard<Lock> l(sched.lock);
+  return SchedStats{sched.gomaxprocs, sched.mcount, sched.nmidle, sched.npidle.load(),
+                    sched.nmspinning.load(), sched.runqsize.load()};
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Start
+////////////////////////////////////////////////////////////////////////////
+
+void runtime_start() {
+  netpoll_init();
+  sched.gomaxprocs = options().gomaxprocs;
+  for (int i = 0; i < sched.gomaxprocs; i++) {
+    void* mem = os::mmap_anon(sizeof(P), false);
+    if (!mem) fatal("out of memory allocating a P");
+    P* p = new (mem) P();
+    p->id = i;
+    sched.allp[i] = p;
+  }
+
+  // M0: this thread. Its g0 gets a stack of its own.
+  M* m0 = alloc_m();
+  m0->id = sched.mnext++;
+  sched.mcount = 1;
+  m0->rand = 0x2545f4914f6cdd1dull;
+  m0->thread = real::pthread_self();
+  m0->tid = os::gettid();
+  Stack g0stack;
+  if (!stack_alloc(256 << 10, &g0stack)) fatal("cannot allocate the g0 stack of M0");
+  m0->g0->stack = g0stack;
+  m0->g0ctx = ctx::make(g0stack.top(), g0stack.size, g0_entry);
+
+  // G1: main, on the original stack.
+  G* g1 = g_alloc();
+  if (!g1) fatal("cannot allocate the main G");
+  g1->goid = 1;
+  g1->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  g1->m = m0;
+  g1->join.store(kJoinable, std::memory_order_relaxed);
+  m0->curg = g1;
+  if (options().lock_main) {
+    g1->lockedm = m0;
+    m0->lockedg = g1;
+  }
+  acquirep(m0, sched.allp[0]);
+  {
+    Guard<Lock> l(sched.lock);
+    for (int i = sched.gomaxprocs - 1; i >= 1; i--) pidle_put(sched.allp[i]);
+  }
+  sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
+  set_g(g1);
+  g_started.store(true, std::memory_order_release);
+  leave(m0);
+}
+
+}  // namespace gmp

@@ -1,0 +1,50 @@
+// sched_internal.h — scheduler state shared by the runtime's own files
+// (sched.cpp, p.cpp, netpoll, tests). Hooks use sched.h only.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "runtime/g.h"
+#include "runtime/lock.h"
+#include "runtime/m.h"
+#include "runtime/p.h"
+#include "runtime/rawlog.h"
+
+namespace gmp {
+
+constexpr int kMaxProcs = 1024;
+
+struct Sched {
+  Lock lock;  // guards every field marked [lock]
+
+  // Global run queue [lock]; runqsize is also read without the lock as a hint.
+  G* runqhead = nullptr;
+  G* runqtail = nullptr;
+  std::atomic<uint32_t> runqsize{0};
+
+  M* midle = nullptr;  // idle Ms [lock]
+  int32_t nmidle = 0;  // [lock]
+  int32_t mcount = 0;  // Ms ever created and not exited [lock]
+  int32_t mnext = 0;   // next M id [lock]
+
+  P* pidle = nullptr;                // idle Ps [lock]
+  std::atomic<int32_t> npidle{0};    // written under lock, read anywhere
+  std::atomic<int32_t> nmspinning{0};  // see "Spinning Ms" in sched.cpp
+
+  int32_t gomaxprocs = 0;  // fixed after start
+  P* allp[kMaxProcs] = {};
+
+  // The poller: lastpoll == 0 means some M is blocked in netpoll; otherwise
+  // it is the nanotime of the last poll. pollUntil is when that M wakes.
+  std::atomic<int64_t> lastpoll{0};
+  std::atomic<int64_t> poll_until{0};
+};
+
+extern Sched sched;
+
+// Global run queue; sched.lock must be held for the _locked forms.
+void globrunq_put_locked(G* g);
+void globrunq_put_batch(G* head, G* tail, uint32_t n);  // takes the lock
+G* globrunq_get_locked(P* p, uint32_t max);
+
+}  // namespace gmp

@@ -1,0 +1,425 @@
+// thread.cpp — see thread.h.
+//
+// Join/detach states of a G (G.join, a futex word for joiners):
+//   Joinable --exit--> Zombie --join--> Recycled (G freed by the joiner)
+//   Joinable --detach--> Detached --exit--> Recycled (G freed by g0 at exit)
+//   Zombie --detach--> Recycled (freed by the detacher)
+// Each arrow is one CAS; whoever makes the transition into Recycled frees the G.
+//
+// pthread_exit unwinds like glibc's: _Unwind_ForcedUnwind through the G's
+// frames, running C++ destructors and __attribute__((cleanup)) handlers as
+// landing pads, and catch(...) blocks that must rethrow. C handlers pushed
+// with pthread_cleanup_push in code compiled without exceptions register a
+// jmp_buf with __pthread_register_cancel; we keep that chain per G (G.cleanup)
+// and, when the unwind passes the frame that registered one, longjmp into it;
+// the handler runs and continues with __pthread_unwind_next. When the unwind
+// reaches thread_main's frame we longjmp back there and the G exits.
+#include "runtime/thread.h"
+
+#include <cerrno>
+#include <csetjmp>
+#include <cstdlib>
+#include <cstring>
+#include <unwind.h>
+
+#include "preload/real.h"
+#include "runtime/futex.h"
+#include "runtime/os.h"
+#include "runtime/sched.h"
+#include "runtime/sync.h"
+
+namespace gmp {
+
+namespace {
+
+std::atomic<int64_t> g_live{1};  // G1
+pthread_t g_main_handle{};
+G* g_main_g = nullptr;
+
+// Per-G unwind state, kept on the G's own stack in thread_main.
+struct EntryFrame {
+  jmp_buf jb;
+  _Unwind_Exception exc;
+};
+
+// glibc's __pthread_unwind_buf_t, as far as we use it: the jmp_buf the
+// cleanup macro set, and a private word where we keep the chain link.
+struct CancelBuf {
+  struct {
+    long jmp[8];
+    int mask_was_saved;
+  } cancel_jmp_buf[1];
+  void* prev;  // priv.data.prev
+  void* pad[3];
+};
+
+}  // namespace
+
+int64_t live_gs() { return g_live.load(std::memory_order_relaxed); }
+
+void set_main_handle(pthread_t main, G* g1) {
+  g_main_handle = main;
+  g_main_g = g1;
+}
+
+G* g_of_thread(pthread_t t) {
+  if (g_main_g && t == g_main_handle) return g_main_g;
+  return g_from_handle(uintptr_t(t));
+}
+
+pthread_t thread_handle(G* g) { return g == g_main_g ? g_main_handle : pthread_t(g); }
+
+////////////////////////////////////////////////////////////////////////////
+// Keys
+////////////////////////////////////////////////////////////////////////////
+
+constexpr int kKeys = PTHREAD_KEYS_MAX;  // 1024
+constexpr int kKeyBlock = 32;
+
+struct KeySlot {
+  std::atomic<uint64_t> seq{0};  // odd: in use; bumped by create and delete
+  std::atomic<void (*)(void*)> dtor{nullptr};
+};
+KeySlot g_keys[kKeys];
+
+struct KeyEntry {
+  void* value;
+  uint64_t seq;
+};
+struct KeyBlock {
+  KeyEntry* blocks[kKeys / kKeyBlock];
+};
+
+static __thread KeyBlock* tls_foreign_keys;  // threads that are not Gs
+
+static KeyBlock** my_keys() {
+  G* g = getg();
+  if (g && !g->is_g0) return &g->keys;
+  return &tls_foreign_keys;
+}
+
+int key_create(pthread_key_t* key, void (*dtor)(void*)) {
+  for (int i = 0; i < kKeys; i++) {
+    uint64_t s = g_keys[i].seq.load(std::memory_order_relaxed);
+    if (s & 1) continue;
+    if (g_keys[i].seq.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) {
+      g_keys[i].dtor.store(dtor, std::memory_order_release);
+      *key = pthread_key_t(i);
+      return 0;
+    }
+  }
+  return EAGAIN;
+}
+
+int key_delete(pthread_key_t key) {
+  if (key >= unsigned(kKeys)) return EINVAL;
+  uint64_t s = g_keys[key].seq.load(std::memory_order_relaxed);
+  if (!(s & 1) || !g_keys[key].seq.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return EINVAL;
+  return 0;
+}
+
+void* key_get(pthread_key_t key) {
+  if (key >= unsigned(kKeys)) return nullptr;
+  KeyBlock* kb = *my_keys();
+  if (!kb) return nullptr;
+  KeyEntry* b = kb->blocks[key / kKeyBlock];
+  if (!b) return nullptr;
+  KeyEntry& e = b[key % kKeyBlock];
+  return e.seq == g_keys[key].seq.load(std::memory_order_acquire) ? e.value : nullptr;
+}
+
+int key_set(pthread_key_t key, const void* value) {
+  if (key >= unsigned(kKeys)) return EINVAL;
+  uint64_t seq = g_keys[key].seq.load(std::memory_order_acquire);
+  if (!(seq & 1)) return EINVAL;
+  KeyBlock** kbp = my_keys();
+  if (!*kbp) {
+    if (value == nullptr) return 0;
+    *kbp = static_cast<KeyBlock*>(calloc(1, sizeof(KeyBlock)));
+    if (!*kbp) return ENOMEM;
+  }
+  KeyEntry*& b = (*kbp)->blocks[key / kKeyBlock];
+  if (!b) {
+    if (value == nullptr) return 0;
+    b = static_cast<KeyEntry*>(calloc(kKeyBlock, sizeof(KeyEntry)));
+    if (!b) return ENOMEM;
+  }
+  b[key % kKeyBlock] = KeyEntry{const_cast<void*>(value), seq};
+  return 0;
+}
+
+// run_key_destructors: as glibc, up to PTHREAD_DESTRUCTOR_ITERATIONS rounds
+// while destructors keep setting values.
+static void run_key_destructors(G* g) {
+  KeyBlock* kb = g->keys;
+  if (!kb) return;
+  for (int round = 0; round < PTHREAD_DESTRUCTOR_ITERATIONS; round++) {
+    bool any = false;
+    for (int bi = 0; bi < kKeys / kKeyBlock; bi++) {
+      KeyEntry* b = kb->blocks[bi];
+      if (!b) continue;
+      for (int i = 0; i < kKeyBlock; i++) {
+        int key = bi * kKeyBlock + i;
+        KeyEntry& e = b[i];
+        if (e.value == nullptr) continue;
+        void* v = e.value;
+        e.value = nullptr;
+        if (e.seq != g_keys[key].seq.load(std::memory_order_acquire)) continue;
+        auto dtor = g_keys[key].dtor.load(std::memory_order_acquire);
+        if (dtor) {
+          any = true;
+          dtor(v);
+        }
+      }
+    }
+    if (!any) break;
+  }
+  for (int bi = 0; bi < kKeys / kKeyBlock; bi++) free(kb->blocks[bi]);
+  free(kb);
+  g->keys = nullptr;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Create / exit
+////////////////////////////////////////////////////////////////////////////
+
+int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
+  size_t size = default_stack_size();
+  void* user_stack = nullptr;
+  size_t user_size = 0;
+  int detach = PTHREAD_CREATE_JOINABLE;
+  size_t guard = 4096;
+  if (attr) {
+    pthread_attr_getdetachstate(attr, &detach);
+    void* saddr = nullptr;
+    pthread_attr_getstackaddr(attr, &saddr);
+    if (saddr) {
+      pthread_attr_getstack(attr, &user_stack, &user_size);
+    } else {
+      size_t s = 0;
+      pthread_attr_getstacksize(attr, &s);
+      if (s) size = s;
+    }
+    pthread_attr_getguardsize(attr, &guard);
+  }
+  G* g = g_alloc();
+  if (!g) return EAGAIN;
+  if (user_stack) {
+    g->stack.lo = static_cast<char*>(user_stack);
+    g->stack.size = user_size;
+    g->stack.map = nullptr;
+    g->user_stack = true;
+  } else if (!stack_alloc(size, &g->stack)) {
+    g_release(g);
+    return EAGAIN;
+  }
+  g->guard_size = guard;
+  g->start = start;
+  g->arg = arg;
+  g->join.store(detach == PTHREAD_CREATE_DETACHED ? kDetached : kJoinable, std::memory_order_relaxed);
+  prepare_context(g);
+  g_live.fetch_add(1, std::memory_order_relaxed);
+  *out = pthread_t(g);  // before it runs: the new thread may read it
+  spawn(g);
+  return 0;
+}
+
+// finish_exit runs on g0 once the exiting G is off its stack.
+static void finish_exit(G* g, void*) {
+  if (!g->user_stack && g->stack.map) stack_free(&g->stack);
+  g->status.store(GStatus::kDead, std::memory_order_release);
+  uint32_t s = kJoinable;
+  if (g->join.compare_exchange_strong(s, kZombie, std::memory_order_acq_rel)) {
+    futex_wake(reinterpret_cast<const uint32_t*>(&g->join), INT32_MAX);
+    return;
+  }
+  if (s == kDetached) {
+    g->join.store(kRecycled, std::memory_order_relaxed);
+    g_release(g);
+  }
+}
+
+static void g_finish(G* g, void* retval) {
+  run_key_destructors(g);
+  g->retval = retval;
+  if (g->lockedm) {  // main thread left through pthread_exit: free M0
+    g->lockedm->lockedg = nullptr;
+    g->lockedm = nullptr;
+  }
+  // The last thread to exit ends the process with status 0, as glibc does.
+  if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1) exit(0);
+  goexit(finish_exit, nullptr);
+}
+
+void thread_main(G* g) {
+  EntryFrame frame;
+  g->unwind_jmp = &frame;
+  if (setjmp(frame.jb) == 0) {
+    void* r = g->start(g->arg);
+    g_finish(g, r);
+  }
+  // pthread_exit's unwind landed here.
+  g_finish(g, g->retval);
+  __builtin_unreachable();
+}
+
+static _Unwind_Reason_Code exit_stop(int, _Unwind_Action actions, _Unwind_Exception_Class,
+                                     _Unwind_Exception*, _Unwind_Context* ctx, void* param) {
+  G* g = static_cast<G*>(param);
+  auto* frame = static_cast<EntryFrame*>(g->unwind_jmp);
+  uintptr_t cfa = (actions & _UA_END_OF_STACK) ? UINTPTR_MAX : _Unwind_GetCFA(ctx);
+  if (g->cleanup && cfa > uintptr_t(g->cleanup)) {
+    // The frame that registered the innermost C cleanup buffer: run it.
+    auto* buf = static_cast<CancelBuf*>(g->cleanup);
+    longjmp(reinterpret_cast<__jmp_buf_tag*>(buf->cancel_jmp_buf), 1);
+  }
+  if (cfa > uintptr_t(frame)) longjmp(frame->jb, 1);
+  return _URC_NO_REASON;
+}
+
+static void exit_exception_cleanup(_Unwind_Reason_Code, _Unwind_Exception*) {
+  // A catch(...) swallowed the unwind of pthread_exit; glibc aborts too.
+  static const char msg[] = "FATAL: exception not rethrown\n";
+  os::write(2, msg, sizeof msg - 1);
+  abort();
+}
+
+static void start_unwind(G* g) {
+  auto* frame = static_cast<EntryFrame*>(g->unwind_jmp);
+  memset(&frame->exc, 0, sizeof frame->exc);
+  frame->exc.exception_class = 0x474d500045584954ull;  // "GMP\0EXIT"
+  frame->exc.exception_cleanup = exit_exception_cleanup;
+  _Unwind_ForcedUnwind(&frame->exc, exit_stop, g);
+  // Only reached if the unwinder failed (no unwind info): leave directly.
+  longjmp(frame->jb, 1);
+}
+
+void thread_exit(void* retval) {
+  G* g = getg();
+  g->retval = retval;
+  start_unwind(g);
+  __builtin_unreachable();
+}
+
+int thread_run_main(int (*main)(int, char**, char**), int argc, char** argv, char** envp) {
+  G* g = getg();
+  EntryFrame frame;
+  g->unwind_jmp = &frame;
+  if (setjmp(frame.jb) == 0) return main(argc, argv, envp);
+  g_finish(g, g->retval);
+  __builtin_unreachable();
+}
+
+void main_thread_exit(void* retval) { g_finish(getg(), retval); __builtin_unreachable(); }
+
+void cleanup_register(void* buf) {
+  G* g = getg();
+  static_cast<CancelBuf*>(buf)->prev = g->cleanup;
+  g->cleanup = buf;
+}
+
+void cleanup_unregister(void* buf) {
+  G* g = getg();
+  g->cleanup = static_cast<CancelBuf*>(buf)->prev;
+}
+
+void cleanup_unwind_next(void* buf) {
+  G* g = getg();
+  g->cleanup = static_cast<CancelBuf*>(buf)->prev;
+  start_unwind(g);
+  __builtin_unreachable();
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Join / detach
+////////////////////////////////////////////////////////////////////////////
+
+int thread_join(G* g, void** ret, int mode, clockid_t clk, const timespec* abs) {
+  G* self = getg();
+  if (g == self) return EDEADLK;
+  auto* w = reinterpret_cast<const uint32_t*>(&g->join);
+  int64_t deadline = 0;
+  bool deadline_set = false;
+  for (;;) {
+    uint32_t s = g->join.load(std::memory_order_acquire);
+    if (s == kDetached || s == kRecycled) return EINVAL;
+    if (s == kZombie) {
+      if (!g->join.compare_exchange_strong(s, kRecycled, std::memory_order_acq_rel)) continue;
+      if (ret) *ret = g->retval;
+      g_release(g);
+      return 0;
+    }
+    if (mode == kJoinTry) return EBUSY;
+    if (mode == kJoinTimed && !deadline_set) {
+      if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) return EINVAL;
+      int e = deadline_from(clk, abs, &deadline);
+      if (e) return e;
+      deadline_set = true;
+    }
+    g->joiner = self;
+    if (futex_wait(w, s, deadline, WaitReason::kJoin) == ETIMEDOUT) {
+      if (g->join.load(std::memory_order_acquire) == kZombie) continue;
+      return ETIMEDOUT;
+    }
+  }
+}
+
+int thread_detach(G* g) {
+  for (;;) {
+    uint32_t s = g->join.load(std::memory_order_acquire);
+    if (s == kDetached || s == kRecycled) return EINVAL;
+    if (s == kJoinable) {
+      if (g->join.compare_exchange_strong(s, kDetached, std::memory_order_acq_rel)) return 0;
+      continue;
+    }
+    // Zombie: nobody will join it now; free it.
+    if (g->join.compare_exchange_strong(s, kRecycled, std::memory_order_acq_rel)) {
+      g_release(g);
+      return 0;
+    }
+  }
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Attributes and names
+////////////////////////////////////////////////////////////////////////////
+
+int thread_getattr(G* g, pthread_attr_t* attr) {
+  int e = real::pthread_attr_init(attr);
+  if (e) return e;
+  pthread_attr_setstack(attr, g->stack.lo, g->stack.size);
+  pthread_attr_setguardsize(attr, g->user_stack ? 0 : g->guard_size);
+  uint32_t s = g->join.load(std::memory_order_acquire);
+  real::pthread_attr_setdetachstate(attr, s == kDetached ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
+  return 0;
+}
+
+int thread_setname(G* g, const char* name) {
+  size_t n = strlen(name);
+  if (n > 15) return ERANGE;
+  memcpy(g->name, name, n + 1);
+  return 0;
+}
+
+int thread_getname(G* g, char* buf, size_t len) {
+  size_t n = strlen(g->name);
+  if (n == 0) {
+    // A fresh thread is named after the program, as the kernel names it.
+    char comm[32] = {};
+    int fd = os::open_rdonly("/proc/self/comm");
+    if (fd >= 0) {
+      long r = os::read(fd, comm, sizeof comm - 1);
+      os::close(fd);
+      if (r > 0 && comm[r - 1] == '\n') comm[r - 1] = 0;
+    }
+    n = strlen(comm);
+    if (n + 1 > len) return ERANGE;
+    memcpy(buf, comm, n + 1);
+    return 0;
+  }
+  if (n + 1 > len) return ERANGE;
+  memcpy(buf, g->name, n + 1);
+  return 0;
+}
+
+}  // namespace gmp
