@@ -45,7 +45,6 @@ void enqueue(Bucket& b, WaitNode* w) {
   else
     b.head = w;
   b.tail = w;
-  b.nwait.fetch_add(1, std::memory_order_seq_cst);
 }
 
 void dequeue(Bucket& b, WaitNode* w) {
@@ -122,7 +121,12 @@ int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitRe
   uint32_t bi = bucket_of(addr);
   Bucket& b = g_table[bi];
   b.lock.lock();
+  // Count ourselves before reading *addr (Dekker with futex_wake, which
+  // changes *addr before reading nwait): either the waker sees nwait > 0 and
+  // takes the bucket lock, or we see its new value and do not sleep.
+  b.nwait.fetch_add(1, std::memory_order_seq_cst);
   if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != expected) {
+    b.nwait.fetch_sub(1, std::memory_order_relaxed);
     b.lock.unlock();
     return EAGAIN;
   }
