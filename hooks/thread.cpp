@@ -6,6 +6,10 @@
 
 using namespace gmp;
 
+// A pthread_t that libgmp made but that no longer names a live thread (joined
+// or detached and exited): glibc's functions must never see it.
+#define GMP_STALE(t) (g_in_arena(uintptr_t(t)))
+
 GMP_HOOK int pthread_create(pthread_t* t, const pthread_attr_t* attr, void* (*start)(void*), void* arg) noexcept {
   if (!runtime_started()) return real::pthread_create(t, attr, start, arg);
   return thread_create(t, attr, start, arg);
@@ -26,51 +30,54 @@ GMP_HOOK int pthread_equal(pthread_t a, pthread_t b) noexcept { return a == b; }
 
 GMP_HOOK int pthread_join(pthread_t t, void** ret) {
   G* g = g_of_thread(t);
-  if (!g) return real::pthread_join(t, ret);
+  if (!g) return GMP_STALE(t) ? ESRCH : real::pthread_join(t, ret);
   return thread_join(g, ret, kJoinBlock, CLOCK_REALTIME, nullptr);
 }
 
 GMP_HOOK int pthread_tryjoin_np(pthread_t t, void** ret) noexcept {
   G* g = g_of_thread(t);
-  if (!g) return real::pthread_tryjoin_np(t, ret);
+  if (!g) return GMP_STALE(t) ? ESRCH : real::pthread_tryjoin_np(t, ret);
   return thread_join(g, ret, kJoinTry, CLOCK_REALTIME, nullptr);
 }
 
 GMP_HOOK int pthread_timedjoin_np(pthread_t t, void** ret, const struct timespec* abs) {
   G* g = g_of_thread(t);
-  if (!g) return real::pthread_timedjoin_np(t, ret, abs);
+  if (!g) return GMP_STALE(t) ? ESRCH : real::pthread_timedjoin_np(t, ret, abs);
   if (abs == nullptr) return thread_join(g, ret, kJoinBlock, CLOCK_REALTIME, nullptr);
   return thread_join(g, ret, kJoinTimed, CLOCK_REALTIME, abs);
 }
 
 GMP_HOOK int pthread_clockjoin_np(pthread_t t, void** ret, clockid_t clk, const struct timespec* abs) {
   G* g = g_of_thread(t);
-  if (!g) return real::pthread_clockjoin_np(t, ret, clk, abs);
+  if (!g) return GMP_STALE(t) ? ESRCH : real::pthread_clockjoin_np(t, ret, clk, abs);
   if (abs == nullptr) return thread_join(g, ret, kJoinBlock, clk, nullptr);
   return thread_join(g, ret, kJoinTimed, clk, abs);
 }
 
 GMP_HOOK int pthread_detach(pthread_t t) noexcept {
   G* g = g_of_thread(t);
-  if (!g) return real::pthread_detach(t);
+  if (!g) return GMP_STALE(t) ? ESRCH : real::pthread_detach(t);
   return thread_detach(g);
 }
 
 GMP_HOOK int pthread_getattr_np(pthread_t t, pthread_attr_t* attr) noexcept {
   G* g = g_of_thread(t);
   // G1 lives on the original thread's stack: glibc describes it best.
+  if (!g && GMP_STALE(t)) return ESRCH;
   if (!g || g->goid == 1) return real::pthread_getattr_np(g ? real::pthread_self() : t, attr);
   return thread_getattr(g, attr);
 }
 
 GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
   G* g = g_of_thread(t);
+  if (!g && GMP_STALE(t)) return ESRCH;
   if (!g || g->goid == 1) return real::pthread_setname_np(g ? real::pthread_self() : t, name);
   return thread_setname(g, name);
 }
 
 GMP_HOOK int pthread_getname_np(pthread_t t, char* buf, size_t len) noexcept {
   G* g = g_of_thread(t);
+  if (!g && GMP_STALE(t)) return ESRCH;
   if (!g || g->goid == 1) return real::pthread_getname_np(g ? real::pthread_self() : t, buf, len);
   return thread_getname(g, buf, len);
 }
@@ -80,10 +87,11 @@ GMP_HOOK int pthread_key_create(pthread_key_t* key, void (*dtor)(void*)) noexcep
 }
 GMP_HOOK int pthread_key_delete(pthread_key_t key) noexcept { return key_delete(key); }
 GMP_HOOK void* pthread_getspecific(pthread_key_t key) noexcept { return key_get(key); }
-GMP_HOOK int pthread_setspecific(pthread_key_t key, const void* v) noexcept {
-  const void* value = v;  // glibc declares v access(none): we do store it
-  return key_set(key, value);
-}
+// glibc declares the value parameter access(none), so g++ warns that we read it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+GMP_HOOK int pthread_setspecific(pthread_key_t key, const void* v) noexcept { return key_set(key, v); }
+#pragma GCC diagnostic pop
 
 GMP_HOOK int sched_yield() noexcept {
   if (!green()) return real::sched_yield();

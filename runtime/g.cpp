@@ -70,6 +70,11 @@ void g_release(G* g) {
   g_free = g;
 }
 
+bool g_in_arena(uintptr_t h) {
+  uintptr_t lo = reinterpret_cast<uintptr_t>(g_base);
+  return g_base != nullptr && h >= lo && h < lo + sizeof(G) * kMaxG;
+}
+
 G* g_from_handle(uintptr_t h) {
   if (g_base == nullptr) return nullptr;
   uintptr_t lo = reinterpret_cast<uintptr_t>(g_base);

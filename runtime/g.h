@@ -105,6 +105,8 @@ constexpr uint32_t kGMagic = 0x47e3a11d;
 // g_from_handle returns the G for a pthread_t that libgmp created, or nullptr
 // for any other value (a real glibc thread, garbage).
 G* g_from_handle(uintptr_t handle);
+// g_in_arena: handle points into the G arena (a G libgmp made, live or not).
+bool g_in_arena(uintptr_t handle);
 // g_alloc returns a fresh or recycled G (status Idle) or nullptr at the limit.
 G* g_alloc();
 // g_release puts a finished G back on the free list.

@@ -191,8 +191,13 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
   size_t guard = 4096;
   if (attr) {
     pthread_attr_getdetachstate(attr, &detach);
+    // getstackaddr is the only query that tells "no stack was set" (null)
+    // from a set one; getstack computes an address either way.
     void* saddr = nullptr;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     pthread_attr_getstackaddr(attr, &saddr);
+#pragma GCC diagnostic pop
     if (saddr) {
       pthread_attr_getstack(attr, &user_stack, &user_size);
     } else {

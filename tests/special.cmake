@@ -1,0 +1,23 @@
+# Checks that are not a plain native-vs-preloaded comparison.
+set(CHECKS ${CMAKE_CURRENT_SOURCE_DIR}/checks)
+
+add_test(NAME check/exports COMMAND ${CHECKS}/exports.sh ${GMP_LIB} ${CMAKE_SOURCE_DIR})
+
+foreach(prog many_threads parked_everywhere)
+  if(TARGET prog_${prog})
+    add_test(NAME check/kernel-threads/${prog}
+      COMMAND ${CHECKS}/threads.sh ${GMP_LIB} $<TARGET_FILE:prog_${prog}>)
+    set_tests_properties(check/kernel-threads/${prog} PROPERTIES TIMEOUT 300)
+  endif()
+endforeach()
+
+# python3's threading (its GIL is a mutex + CLOCK_MONOTONIC condvar, its locks
+# are semaphores): same output natively and preloaded.
+find_program(PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(PYTHON3 AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/programs/py_threading.py)
+  foreach(procs 1 2 4)
+    add_test(NAME program/py_threading/P${procs}
+      COMMAND ${GMP_COMPARE} ${GMP_LIB} ${procs} ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/programs/py_threading.py)
+    set_tests_properties(program/py_threading/P${procs} PROPERTIES TIMEOUT 300)
+  endforeach()
+endif()
