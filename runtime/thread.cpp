@@ -191,15 +191,14 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
   size_t guard = 4096;
   if (attr) {
     pthread_attr_getdetachstate(attr, &detach);
-    // getstackaddr is the only query that tells "no stack was set" (null)
-    // from a set one; getstack computes an address either way.
-    void* saddr = nullptr;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    pthread_attr_getstackaddr(attr, &saddr);
-#pragma GCC diagnostic pop
-    if (saddr) {
-      pthread_attr_getstack(attr, &user_stack, &user_size);
+    // glibc keeps the stack's top; getstack reports top - size, so an attr
+    // with no stack set reports an address of exactly -size.
+    void* lo = nullptr;
+    size_t sz = 0;
+    pthread_attr_getstack(attr, &lo, &sz);
+    if (uintptr_t(lo) + sz != 0) {
+      user_stack = lo;
+      user_size = sz;
     } else {
       size_t s = 0;
       pthread_attr_getstacksize(attr, &s);
