@@ -345,6 +345,7 @@ static void reset_spinning(M* m) {
 
 // wake_netpoller makes sure someone will notice a timer at `when`.
 static void wake_netpoller(int64_t when) {
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // timer0 store before the loads below
   if (sched.lastpoll.load(std::memory_order_seq_cst) == 0) {
     int64_t until = sched.poll_until.load(std::memory_order_seq_cst);
     if (until == 0 || until > when) netpoll_break();

@@ -218,6 +218,7 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
     return EAGAIN;
   }
   g->guard_size = guard;
+  inherit_name(g);
   g->start = start;
   g->arg = arg;
   g->join.store(detach == PTHREAD_CREATE_DETACHED ? kDetached : kJoinable, std::memory_order_relaxed);
@@ -346,6 +347,7 @@ int thread_join(G* g, void** ret, int mode, clockid_t clk, const timespec* abs) 
   bool deadline_set = false;
   for (;;) {
     uint32_t s = g->join.load(std::memory_order_acquire);
+    if (s == kDetached && mode == kJoinTry) return EBUSY;
     if (s == kDetached || s == kRecycled) return EINVAL;
     if (s == kZombie) {
       if (!g->join.compare_exchange_strong(s, kRecycled, std::memory_order_acq_rel)) continue;
@@ -353,7 +355,7 @@ int thread_join(G* g, void** ret, int mode, clockid_t clk, const timespec* abs) 
       g_release(g);
       return 0;
     }
-    if (mode == kJoinTry) return EBUSY;
+    if (mode == kJoinTry) return EBUSY;  // glibc: "not finished" wins over EINVAL
     if (mode == kJoinTimed && !deadline_set) {
       if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) return EINVAL;
       int e = deadline_from(clk, abs, &deadline);
@@ -398,6 +400,40 @@ int thread_getattr(G* g, pthread_attr_t* attr) {
   return 0;
 }
 
+// The main thread's name (its comm), which threads it creates inherit as
+// the kernel's clone does. Read once; kept current by note_main_name.
+static char g_main_name[16];
+static std::atomic<bool> g_main_name_read{false};
+
+static const char* main_name() {
+  if (!g_main_name_read.load(std::memory_order_acquire)) {
+    char comm[32] = {};
+    int fd = os::open_rdonly("/proc/self/comm");
+    if (fd >= 0) {
+      long r = os::read(fd, comm, sizeof comm - 1);
+      os::close(fd);
+      if (r > 0 && comm[r - 1] == '\n') comm[r - 1] = 0;
+    }
+    comm[15] = 0;
+    memcpy(g_main_name, comm, 16);
+    g_main_name_read.store(true, std::memory_order_release);
+  }
+  return g_main_name;
+}
+
+void note_main_name(const char* name) {
+  char buf[16] = {};
+  strncpy(buf, name, 15);
+  memcpy(g_main_name, buf, 16);
+  g_main_name_read.store(true, std::memory_order_release);
+}
+
+void inherit_name(G* child) {
+  G* parent = getg();
+  const char* n = (parent && !parent->is_g0 && parent != g_main_g) ? parent->name : main_name();
+  memcpy(child->name, n, 16);
+}
+
 int thread_setname(G* g, const char* name) {
   size_t n = strlen(name);
   if (n > 15) return ERANGE;
@@ -406,23 +442,9 @@ int thread_setname(G* g, const char* name) {
 }
 
 int thread_getname(G* g, char* buf, size_t len) {
-  size_t n = strlen(g->name);
-  if (n == 0) {
-    // A fresh thread is named after the program, as the kernel names it.
-    char comm[32] = {};
-    int fd = os::open_rdonly("/proc/self/comm");
-    if (fd >= 0) {
-      long r = os::read(fd, comm, sizeof comm - 1);
-      os::close(fd);
-      if (r > 0 && comm[r - 1] == '\n') comm[r - 1] = 0;
-    }
-    n = strlen(comm);
-    if (n + 1 > len) return ERANGE;
-    memcpy(buf, comm, n + 1);
-    return 0;
-  }
-  if (n + 1 > len) return ERANGE;
-  memcpy(buf, g->name, n + 1);
+  if (len < 16) return ERANGE;  // glibc insists on room for TASK_COMM_LEN
+  memcpy(buf, g->name, 16);
+  buf[15] = 0;
   return 0;
 }
 

@@ -33,6 +33,9 @@ void set_main_handle(pthread_t main, G* g1);
 
 int thread_getattr(G* g, pthread_attr_t* attr);
 int thread_setname(G* g, const char* name);
+// note_main_name records a new name of the main thread (set through glibc).
+void note_main_name(const char* name);
+void inherit_name(G* child);
 int thread_getname(G* g, char* buf, size_t len);
 
 // Keys (pthread_key_*), per G; foreign threads get a per-kernel-thread table.

@@ -76,8 +76,11 @@ Timer* heap_pop(TimerHeap* h) {
   return t;
 }
 
+// timer0 is seq_cst: an M that publishes a timer and then reads nmspinning
+// or lastpoll (wake_netpoller) must not have the two reordered, or a spinner
+// that is about to give up could miss the timer while we count on it.
 static void update_timer0(P* p) {
-  p->timer0.store(p->timers.len ? p->timers.heap[0]->when : 0, std::memory_order_release);
+  p->timer0.store(p->timers.len ? p->timers.heap[0]->when : 0, std::memory_order_seq_cst);
 }
 
 bool timer_add(P* p, Timer* t) {
