@@ -9,6 +9,7 @@ namespace gmp::real {
 
 #define GMP_REAL(name) decltype(&::name) name##_ptr = nullptr;
 #include "preload/real_symbols.def"
+#include "preload/real_symbols_io.def"
 GMP_REAL(__libc_start_main)
 #undef GMP_REAL
 
@@ -20,6 +21,7 @@ void resolve_all() {
     name##_ptr = reinterpret_cast<decltype(&::name)>(p);                        \
   }
 #include "preload/real_symbols.def"
+#include "preload/real_symbols_io.def"
   GMP_REAL(__libc_start_main)
 #undef GMP_REAL
 }

@@ -33,6 +33,7 @@ void resolve_all();
     return name##_ptr(a...);                                           \
   }
 #include "preload/real_symbols.def"
+#include "preload/real_symbols_io.def"
 GMP_REAL(__libc_start_main)
 #undef GMP_REAL
 

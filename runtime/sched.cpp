@@ -751,6 +751,58 @@ void goexit(void (*finish)(G*, void*), void* arg) {
   fatal("goexit: a dead G was resumed");
 }
 
+void entersyscall() {
+  G* g = getg();
+  M* m = g->m;
+  if (P* p = m->p) p->syscalltick++;
+  g->status.store(GStatus::kSyscall, std::memory_order_release);
+}
+
+void entersyscallblock() {
+  G* g = getg();
+  M* m = g->m;
+  bool took;
+  if (P* p = enter(m, &took)) {
+    p->syscalltick++;
+    handoffp(releasep(m));
+  }
+  g->status.store(GStatus::kSyscall, std::memory_order_release);
+}
+
+// exitsyscall_park runs on g0: no P for g; queue it globally, and the M
+// (now without a P) goes idle in schedule.
+static void exitsyscall_park(G* g, void*) {
+  g->status.store(GStatus::kRunnable, std::memory_order_release);
+  Guard<Lock> l(sched.lock);
+  globrunq_put_locked(g);
+}
+
+void exitsyscall() {
+  int saved_errno = errno;
+  G* g = getg();
+  M* m = g->m;
+  bool took;
+  if (enter(m, &took)) {  // fast path: the P is still ours
+    g->status.store(GStatus::kRunning, std::memory_order_release);
+    if (took) leave(m);
+    errno = saved_errno;
+    return;
+  }
+  g->status.store(GStatus::kRunning, std::memory_order_release);
+  P* p;
+  {
+    Guard<Lock> l(sched.lock);
+    p = pidle_get();
+  }
+  if (p) {
+    acquirep(m, p);
+  } else {
+    mcall(g, exitsyscall_park, nullptr);
+  }
+  leave(g->m);
+  errno = saved_errno;
+}
+
 void add_timer(Timer* t) {
   G* g = getg();
   M* m = g->m;
