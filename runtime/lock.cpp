@@ -28,22 +28,36 @@ void Lock::unlock_slow() { os::futex_wake(addr_of(state_), 1); }
 void SpinLock::yield() { os::sched_yield(); }
 
 void Note::wakeup() {
-  if (key_.exchange(1, std::memory_order_release) == 0) os::futex_wake(addr_of(key_), 1);
+  if (key_.exchange(1, std::memory_order_acq_rel) == 2) os::futex_wake(addr_of(key_), 1);
 }
 
-void Note::sleep() {
-  while (key_.load(std::memory_order_acquire) == 0) os::futex_wait(addr_of(key_), 0, nullptr);
+void Note::spin_sleep(int spins) {
+  for (int i = 0; i < spins; i++) {
+    if (key_.load(std::memory_order_acquire) == 1) return;
+    __builtin_ia32_pause();
+  }
+  for (;;) {
+    uint32_t k = 0;
+    if (!key_.compare_exchange_strong(k, 2, std::memory_order_acq_rel) && k == 1) return;
+    os::futex_wait(addr_of(key_), 2, nullptr);
+    if (key_.load(std::memory_order_acquire) == 1) return;
+  }
 }
 
 bool Note::sleep_for(int64_t ns) {
   int64_t deadline = os::nanotime() + ns;
-  while (key_.load(std::memory_order_acquire) == 0) {
+  for (;;) {
+    uint32_t k = 0;
+    if (!key_.compare_exchange_strong(k, 2, std::memory_order_acq_rel) && k == 1) return true;
     int64_t left = deadline - os::nanotime();
-    if (left <= 0) return false;
+    if (left <= 0) {
+      // Give up: disarm unless a wakeup raced in.
+      k = 2;
+      return !key_.compare_exchange_strong(k, 0, std::memory_order_acq_rel);
+    }
     timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
-    os::futex_wait(addr_of(key_), 0, &ts);
+    os::futex_wait(addr_of(key_), 2, &ts);
   }
-  return true;
 }
 
 }  // namespace gmp

@@ -1,7 +1,10 @@
 // pingpong.c — park/ready round trip: two threads pass a token back and forth
 // through one mutex and two condition variables.
 //
-// usage: pingpong [ROUND_TRIPS]   (default 50000)
+// usage: pingpong [ROUND_TRIPS] [workers]   (default 50000)
+// With "workers", ping runs in a second created thread instead of main (under
+// libgmp main is locked to the original kernel thread, so a main <-> worker
+// round trip includes a kernel-thread hand-off that worker <-> worker avoids).
 // Prints "checksum: ..." (deterministic) and "result: <seconds> s ...".
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -35,15 +38,8 @@ static void* pong(void* arg) {
   return NULL;
 }
 
-int main(int argc, char** argv) {
-  rounds = argc > 1 ? atol(argv[1]) : 50000;
-  if (rounds <= 0) {
-    fprintf(stderr, "usage: pingpong [ROUND_TRIPS]\n");
-    return 2;
-  }
-  pthread_t t;
-  double t0 = now();
-  if (pthread_create(&t, NULL, pong, NULL) != 0) return 1;
+static void* ping(void* arg) {
+  (void)arg;
   pthread_mutex_lock(&mu);
   for (long i = 0; i < rounds; i++) {
     turn++;  // now odd: pong's move
@@ -51,9 +47,29 @@ int main(int argc, char** argv) {
     while (turn & 1) pthread_cond_wait(&to_ping, &mu);
   }
   pthread_mutex_unlock(&mu);
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  rounds = argc > 1 ? atol(argv[1]) : 50000;
+  int workers = argc > 2 && argv[2][0] == 'w';
+  if (rounds <= 0) {
+    fprintf(stderr, "usage: pingpong [ROUND_TRIPS] [workers]\n");
+    return 2;
+  }
+  pthread_t t, t2;
+  double t0 = now();
+  if (pthread_create(&t, NULL, pong, NULL) != 0) return 1;
+  if (workers) {
+    if (pthread_create(&t2, NULL, ping, NULL) != 0) return 1;
+    pthread_join(t2, NULL);
+  } else {
+    ping(NULL);
+  }
   pthread_join(t, NULL);
   double dt = now() - t0;
   printf("checksum: turn=%ld sum=%llu\n", turn, pong_sum);
-  printf("result: %.6f s %ld round trips (%.3f us each)\n", dt, rounds, dt / rounds * 1e6);
+  printf("result: %.6f s %ld round trips (%.3f us each, %s)\n", dt, rounds, dt / rounds * 1e6,
+         workers ? "worker <-> worker" : "main <-> worker");
   return turn == 2 * rounds ? 0 : 1;
 }
