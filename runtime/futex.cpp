@@ -14,6 +14,7 @@
 #include "runtime/lock.h"
 #include "runtime/os.h"
 #include "runtime/sched.h"
+#include "runtime/cancel.h"
 
 namespace gmp {
 
@@ -114,7 +115,8 @@ int kernel_wait(const uint32_t* addr, uint32_t expected, int64_t deadline) {
 }
 }  // namespace
 
-int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why) {
+int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why,
+               bool cancellable) {
   if (!on_g()) return kernel_wait(addr, expected, deadline);
   if (deadline != 0 && deadline <= os::nanotime()) return ETIMEDOUT;
   G* g = getg();
@@ -131,10 +133,16 @@ int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitRe
     return EAGAIN;
   }
   WaitNode* w = &g->wait;
+  if (cancellable && cancel_requested(g)) {  // checked under the bucket lock: see futex_interrupt
+    b.nwait.fetch_sub(1, std::memory_order_relaxed);
+    b.lock.unlock();
+    return ECANCELED;
+  }
   w->addr = addr;
   w->bucket = bi;
   w->state.store(WaitNode::kWaiting, std::memory_order_relaxed);
   enqueue(b, w);
+  if (cancellable) g->park_kind.store(kParkFutex, std::memory_order_seq_cst);
   ParkCtx pc{&b, deadline != 0};
   if (deadline != 0) {
     g->wait_seq++;
@@ -144,8 +152,35 @@ int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitRe
     g->timer.seq = g->wait_seq;
   }
   park(why, futex_unlock, &pc);
+  g->park_kind.store(kParkNone, std::memory_order_relaxed);
   if (deadline != 0) timer_del(&g->timer);
-  return w->state.load(std::memory_order_acquire) == WaitNode::kTimedOut ? ETIMEDOUT : 0;
+  switch (w->state.load(std::memory_order_acquire)) {
+    case WaitNode::kTimedOut: return ETIMEDOUT;
+    case WaitNode::kInterrupted: return ECANCELED;
+    default: return 0;
+  }
+}
+
+void futex_interrupt(G* g) {
+  for (;;) {
+    uint32_t bi = g->wait.bucket;
+    Bucket& b = g_table[bi];
+    bool fire = false;
+    {
+      Guard<SpinLock> l(b.lock);
+      // The G writes bucket and enqueues under that bucket's lock, so if the
+      // bucket still matches and the node is waiting, it is queued here.
+      if (g->wait.bucket != bi) continue;
+      if (g->wait.state.load(std::memory_order_relaxed) == WaitNode::kWaiting &&
+          g->park_kind.load(std::memory_order_seq_cst) == kParkFutex) {
+        dequeue(b, &g->wait);
+        g->wait.state.store(WaitNode::kInterrupted, std::memory_order_release);
+        fire = true;
+      }
+    }
+    if (fire) ready(g);
+    return;
+  }
 }
 
 int futex_wake(const uint32_t* addr, int n) {
@@ -182,8 +217,10 @@ int futex_wake(const uint32_t* addr, int n) {
       rev = next;
     }
   }
-  if (woken < n && g_kernel_waiters.load(std::memory_order_seq_cst) > 0)
-    os::futex_wake(addr, n - woken);
+  if (woken < n && g_kernel_waiters.load(std::memory_order_seq_cst) > 0) {
+    long k = os::futex_wake(addr, n - woken);
+    if (k > 0) woken += int(k);
+  }
   return woken;
 }
 

@@ -18,8 +18,15 @@ namespace gmp {
 
 // futex_wait: returns 0 when woken (maybe spuriously), EAGAIN if *addr !=
 // expected, ETIMEDOUT when deadline (nanotime, 0 = none) passed.
-int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why);
-// futex_wake wakes up to n waiters on addr; returns how many Gs it readied.
+// With cancellable, the wait is a cancellation point: it returns ECANCELED
+// when the G has a pending cancel (cancel.h), already or during the wait.
+int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why,
+               bool cancellable = false);
+// futex_interrupt wakes g from its current wait-table park with ECANCELED
+// (no-op if it is not parked there).
+void futex_interrupt(G* g);
+// futex_wake wakes up to n waiters on addr (Gs first, then kernel sleepers);
+// returns how many it woke.
 int futex_wake(const uint32_t* addr, int n);
 
 }  // namespace gmp

@@ -1,0 +1,84 @@
+// hooks/syscall.cpp — syscall(2) itself, for the calls programs make raw.
+//
+// libstdc++ builds std::atomic::wait, std::counting_semaphore, std::latch,
+// std::barrier and std::future on syscall(SYS_futex, ...), with the shared
+// (not FUTEX_PRIVATE_FLAG) forms even for process-private memory. FUTEX_WAIT
+// and FUTEX_WAKE (and their _BITSET forms with the match-any mask) go to the
+// green futex: a G parks; a caller that is not a G sleeps in the kernel, and a
+// wake from anyone reaches both. A shared-form wake is also passed to the
+// kernel, so a waiter in another process still wakes. Known limit: a G
+// waiting on a futex in MAP_SHARED memory is not woken by another process.
+// Every other syscall passes through.
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdint>
+
+#include "hooks/hook.h"
+#include "runtime/futex.h"
+#include "runtime/os.h"
+#include "runtime/sync.h"
+
+using namespace gmp;
+
+namespace {
+
+long futex_call(uint32_t* uaddr, int op, uint32_t val, const timespec* ts, uint32_t val3) {
+  int cmd = op & FUTEX_CMD_MASK;
+  bool bitset = cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET;
+  if (bitset && val3 != FUTEX_BITSET_MATCH_ANY) return -ENOSYS;  // not ours: pass through
+  if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) {
+    int want = int(val) <= 0 ? (bitset ? INT32_MAX : 0) : int(val);
+    if (want == 0) return 0;
+    long woken = futex_wake(uaddr, want);
+    if (!(op & FUTEX_PRIVATE_FLAG) && woken < want) {
+      long k = real::syscall(SYS_futex, uaddr, FUTEX_WAKE, want - woken, 0, 0, 0);
+      if (k > 0) woken += k;
+    }
+    return woken;
+  }
+  // WAIT: relative CLOCK_MONOTONIC timeout; WAIT_BITSET: absolute, on
+  // CLOCK_REALTIME if FUTEX_CLOCK_REALTIME is set, else CLOCK_MONOTONIC.
+  int64_t deadline = 0;
+  if (ts) {
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return -EINVAL;
+    if (bitset) {
+      clockid_t clk = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+      int e = deadline_from(clk, ts, &deadline);
+      if (e == ETIMEDOUT) return -ETIMEDOUT;
+      if (e) return -e;
+    } else {
+      deadline = os::nanotime() + int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec;
+      if (deadline == 0) deadline = 1;
+    }
+  }
+  int r = futex_wait(uaddr, val, deadline, WaitReason::kFutex);
+  return r ? -r : 0;
+}
+
+}  // namespace
+
+GMP_HOOK long syscall(long n, ...) noexcept {
+  va_list ap;
+  va_start(ap, n);
+  long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+  long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+  va_end(ap);
+  if (n == SYS_futex && runtime_started()) {
+    int cmd = int(a2) & FUTEX_CMD_MASK;
+    if (cmd == FUTEX_WAIT || cmd == FUTEX_WAKE || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) {
+      long r = futex_call(reinterpret_cast<uint32_t*>(a1), int(a2), uint32_t(a3),
+                          reinterpret_cast<const timespec*>(a4), uint32_t(a6));
+      if (r != -ENOSYS) {
+        if (r < 0) {
+          errno = int(-r);
+          return -1;
+        }
+        return r;
+      }
+    }
+  }
+  return real::syscall(n, a1, a2, a3, a4, a5, a6);
+}
