@@ -2,6 +2,7 @@
 #include <cerrno>
 
 #include "hooks/hook.h"
+#include "runtime/cancel.h"
 #include "runtime/thread.h"
 
 using namespace gmp;
@@ -71,7 +72,11 @@ GMP_HOOK int pthread_getattr_np(pthread_t t, pthread_attr_t* attr) noexcept {
 GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
   G* g = g_of_thread(t);
   if (!g && GMP_STALE(t)) return ESRCH;
-  if (!g || g->goid == 1) return real::pthread_setname_np(g ? real::pthread_self() : t, name);
+  if (!g || g->goid == 1) {
+    int e = real::pthread_setname_np(g ? real::pthread_self() : t, name);
+    if (e == 0 && g) note_main_name(name);
+    return e;
+  }
   return thread_setname(g, name);
 }
 
@@ -116,4 +121,23 @@ GMP_HOOK void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
 GMP_HOOK void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
   if (!green()) real::__pthread_unwind_next(buf);
   cleanup_unwind_next(buf);
+}
+
+// Cancellation (deferred; see runtime/cancel.h).
+GMP_HOOK int pthread_cancel(pthread_t t) {
+  G* g = g_of_thread(t);
+  if (!g) return GMP_STALE(t) ? ESRCH : real::pthread_cancel(t);
+  return thread_cancel(g);
+}
+GMP_HOOK int pthread_setcancelstate(int state, int* old) {
+  if (!green()) return real::pthread_setcancelstate(state, old);
+  return set_cancel_state(state, old);
+}
+GMP_HOOK int pthread_setcanceltype(int type, int* old) {
+  if (!green()) return real::pthread_setcanceltype(type, old);
+  return set_cancel_type(type, old);
+}
+GMP_HOOK void pthread_testcancel() {
+  if (!green()) return real::pthread_testcancel();
+  test_cancel();
 }

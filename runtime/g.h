@@ -47,7 +47,7 @@ const char* wait_reason_name(WaitReason r);
 // the bucket of addr while queued; state is the hand-off point between a waker
 // and the timeout timer: whoever CASes it from kWaiting wins and readies the G.
 struct WaitNode {
-  enum : uint32_t { kWaiting = 0, kWoken = 1, kTimedOut = 2 };
+  enum : uint32_t { kWaiting = 0, kWoken = 1, kTimedOut = 2, kInterrupted = 3 };
   const void* addr = nullptr;
   WaitNode* prev = nullptr;
   WaitNode* next = nullptr;
@@ -82,6 +82,12 @@ struct G {
   WaitNode wait;               // wait-table entry (futex.cpp)
   Timer timer;                 // deadline of the current park; owned by the G
   uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it
+  // What the G is parked in, for interrupt (cancel.cpp): written by the G
+  // before it parks and after it wakes, read by anyone.
+  std::atomic<uint8_t> park_kind{0};  // ParkKind
+  // Cancellation (cancel.cpp): kCancel* bits; the pending bit is set by any
+  // thread, the others only by the G itself.
+  std::atomic<uint32_t> cancel{0};
 
   // --- stack ---
   Stack stack;
@@ -101,6 +107,9 @@ struct G {
 };
 
 constexpr uint32_t kGMagic = 0x47e3a11d;
+
+enum ParkKind : uint8_t { kParkNone = 0, kParkFutex = 1, kParkSleep = 2 };
+enum : uint32_t { kCancelPending = 1, kCancelDisabled = 2, kCancelAsync = 4, kCancelExiting = 8 };
 
 // g_from_handle returns the G for a pthread_t that libgmp created, or nullptr
 // for any other value (a real glibc thread, garbage).

@@ -276,13 +276,18 @@ static void newm(P* p, bool spinning) {
   if (err != 0) fatal("cannot create a kernel thread (pthread_create: %s)", strerror(err));
 }
 
+// kHandoffSpins bounds how long (pause loops, ~10-40 us) an M that just gave
+// its P to the locked main thread polls for the P to come back before it
+// sleeps in the kernel: main <-> worker hand-offs are usually that quick.
+constexpr int kHandoffSpins = 2000;
+
 // stopm parks the M on the idle list until startm hands it a P.
-static void stopm(M* m) {
+static void stopm(M* m, int spins = 0) {
   {
     Guard<Lock> l(sched.lock);
     mput(m);
   }
-  m->park.sleep();
+  m->park.spin_sleep(spins);
   m->park.clear();
   acquirep(m, m->nextp);
   m->nextp = nullptr;
@@ -585,7 +590,7 @@ static void execute(M* m, G* g, bool inherit) {
 // until someone hands us the G together with a P.
 static void stop_locked_m(M* m) {
   if (m->p) handoffp(releasep(m));
-  m->park.sleep();
+  m->park.spin_sleep(kHandoffSpins);
   m->park.clear();
   acquirep(m, m->nextp);
   m->nextp = nullptr;
@@ -597,7 +602,7 @@ static void start_locked_m(M* m, G* g) {
   P* p = releasep(m);
   lm->nextp = p;
   lm->park.wakeup();
-  stopm(m);
+  stopm(m, kHandoffSpins);
 }
 
 static void schedule(M* m) {

@@ -5,6 +5,7 @@
 
 #include "runtime/os.h"
 #include "runtime/sched.h"
+#include "runtime/cancel.h"
 
 namespace gmp {
 
@@ -13,7 +14,13 @@ static void sleep_wake(void* arg, uint64_t seq) {
   if (g->wait_seq == seq) ready(g);
 }
 
-static void sleep_park(G* g, void*) { add_timer(&g->timer); }
+// sleep_park arms the timer once g is off its stack. A cancel that came
+// before the timer was armed could not disarm it: check again after arming;
+// whichever of us disarms it (timer_del true) readies g.
+static void sleep_park(G* g, void*) {
+  add_timer(&g->timer);
+  if (cancel_requested(g) && timer_del(&g->timer)) ready(g);
+}
 
 static void sleep_deadline(int64_t deadline) {
   G* g = getg();
@@ -22,16 +29,21 @@ static void sleep_deadline(int64_t deadline) {
   g->timer.fn = sleep_wake;
   g->timer.arg = g;
   g->timer.seq = g->wait_seq;
+  g->park_kind.store(kParkSleep, std::memory_order_seq_cst);
   park(WaitReason::kSleep, sleep_park, nullptr);
+  g->park_kind.store(kParkNone, std::memory_order_relaxed);
   timer_del(&g->timer);  // already fired; waits if its callback is still running
+  test_cancel();
 }
 
 void sleep_for(int64_t ns) {
+  test_cancel();
   if (ns <= 0) return;
   sleep_deadline(os::nanotime() + ns);
 }
 
 void sleep_until(clockid_t clk, const timespec* abs) {
+  test_cancel();
   int64_t now = os::clock_ns(clk);
   int64_t target = int64_t(abs->tv_sec) * 1000000000 + abs->tv_nsec;
   if (target <= now) return;

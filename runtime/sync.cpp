@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "preload/real.h"
+#include "runtime/cancel.h"
 #include "runtime/futex.h"
 #include "runtime/os.h"
 #include "runtime/sched.h"
@@ -214,22 +215,26 @@ static int cond_do_wait(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline)
     nwait.fetch_sub(1, std::memory_order_relaxed);
     return e;
   }
-  int r = futex_wait(addr(seq), s0, deadline, WaitReason::kCond);
+  int r = futex_wait(addr(seq), s0, deadline, WaitReason::kCond, true);
   nwait.fetch_sub(1, std::memory_order_relaxed);
-  // Re-acquire whatever happens (POSIX), without a deadline.
+  // Re-acquire whatever happens (POSIX), without a deadline; a cancelled
+  // waiter holds the mutex again when its cleanup handlers run.
   if (field(m, 16) & kMutexPassThrough)
     real::pthread_mutex_lock(m);
   else
     mutex_acquire(m, 0, false, CLOCK_REALTIME, nullptr);
+  if (r == ECANCELED) test_cancel();
   return r == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
+  test_cancel();
   if (cond_pshared(c)) return real::pthread_cond_wait(c, m);
   return cond_do_wait(c, m, 0);
 }
 
 int cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clk, const timespec* abs) {
+  test_cancel();
   if (clk >= 0 && !valid_clock(clk)) return EINVAL;
   if (cond_pshared(c))
     return clk >= 0 ? real::pthread_cond_clockwait(c, m, clk, abs) : real::pthread_cond_timedwait(c, m, abs);
@@ -426,6 +431,7 @@ static bool sem_try(std::atomic<uint32_t>& v) {
 }
 
 int sem_wait(sem_t* s, clockid_t clk, const timespec* abs, bool check_clock) {
+  test_cancel();
   if (sem_pshared(s)) {
     if (!abs) return real::sem_wait(s);
     return check_clock ? real::sem_clockwait(s, clk, abs) : real::sem_timedwait(s, abs);
@@ -451,8 +457,9 @@ int sem_wait(sem_t* s, clockid_t clk, const timespec* abs, bool check_clock) {
   auto& nwait = word(s, 4);
   for (;;) {
     nwait.fetch_add(1, std::memory_order_seq_cst);
-    int r = futex_wait(addr(v), 0, deadline, WaitReason::kSem);
+    int r = futex_wait(addr(v), 0, deadline, WaitReason::kSem, true);
     nwait.fetch_sub(1, std::memory_order_seq_cst);
+    if (r == ECANCELED) test_cancel();
     if (sem_try(v)) return 0;
     if (r == ETIMEDOUT) {
       errno = ETIMEDOUT;

@@ -23,6 +23,7 @@
 #include <unwind.h>
 
 #include "preload/real.h"
+#include "runtime/cancel.h"
 #include "runtime/futex.h"
 #include "runtime/os.h"
 #include "runtime/sched.h"
@@ -342,6 +343,7 @@ void cleanup_unwind_next(void* buf) {
 int thread_join(G* g, void** ret, int mode, clockid_t clk, const timespec* abs) {
   G* self = getg();
   if (g == self) return EDEADLK;
+  if (mode != kJoinTry) test_cancel();
   auto* w = reinterpret_cast<const uint32_t*>(&g->join);
   int64_t deadline = 0;
   bool deadline_set = false;
@@ -363,7 +365,9 @@ int thread_join(G* g, void** ret, int mode, clockid_t clk, const timespec* abs) 
       deadline_set = true;
     }
     g->joiner = self;
-    if (futex_wait(w, s, deadline, WaitReason::kJoin) == ETIMEDOUT) {
+    int r = futex_wait(w, s, deadline, WaitReason::kJoin, true);
+    if (r == ECANCELED) test_cancel();
+    if (r == ETIMEDOUT) {
       if (g->join.load(std::memory_order_acquire) == kZombie) continue;
       return ETIMEDOUT;
     }
