@@ -52,7 +52,11 @@ static void* ping(void* arg) {
 
 int main(int argc, char** argv) {
   rounds = argc > 1 ? atol(argv[1]) : 50000;
+#ifdef PINGPONG_WORKERS
+  int workers = 1;  // built as pingpong_workers: worker <-> worker by default
+#else
   int workers = argc > 2 && argv[2][0] == 'w';
+#endif
   if (rounds <= 0) {
     fprintf(stderr, "usage: pingpong [ROUND_TRIPS] [workers]\n");
     return 2;
