@@ -20,6 +20,10 @@ for n in $needed; do
   case $n in libc.so.6|libstdc++.so.6|libgcc_s.so.1|ld-linux-x86-64.so.2) ;;
     *) echo "FAIL: unexpected dynamic dependency $n"; rc=1;; esac
 done
+# docs/compatibility.md must describe every hooked function.
+while read -r f; do
+  grep -q "\`$f\`" "$src/docs/compatibility.md" || { echo "FAIL: docs/compatibility.md does not mention \`$f\`"; rc=1; }
+done <"$tmp/exported"
 echo "exported: $(wc -l <"$tmp/exported") symbols; NEEDED: $needed"
 [ $rc = 0 ] && echo "ok"
 exit $rc
