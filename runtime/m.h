@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <pthread.h>
+#include <time.h>
 
 #include "runtime/context.h"
 #include "runtime/lock.h"
@@ -25,6 +26,7 @@ struct M {
   P* nextp = nullptr;         // P handed over by startm; read after park wakes
   bool spinning = false;      // looking for work; counted in sched.nmspinning
   M* schedlink = nullptr;     // sched.midle link; guarded by sched.lock
+  M* alllink = nullptr;       // list of every M (m_list); written once, before publication
   G* lockedg = nullptr;       // G that may run only here (main G)
   Note park;                  // stopm sleeps here; startm wakes it
   ctx::Context g0ctx = nullptr;  // g0's saved context while a G runs
@@ -36,6 +38,7 @@ struct M {
   void* after_arg = nullptr;
 
   pthread_t thread{};         // glibc handle of the kernel thread
+  clockid_t cpuclock = -1;    // its CPU-time clock (sysmon tells blocked from busy)
   int32_t tid = 0;            // kernel tid
   std::atomic<uint64_t> ticks{0};  // schedules done (progress, for sysmon)
   uint64_t rand = 0;          // steal-order random state; this M only

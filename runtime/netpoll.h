@@ -2,10 +2,12 @@
 //
 // One epoll instance for the process. netpoll(delay) waits for readiness
 // (delay < 0: forever; 0: do not block; > 0: nanoseconds) and returns the Gs it
-// made runnable as a schedlink list. netpoll_break interrupts a blocked
-// netpoll (an eventfd registered in the same epoll set). The scheduler makes
-// sure at most one M blocks in netpoll at a time (sched.lastpoll == 0 while it
-// does), and uses it as its timed sleep: the delay is the next timer.
+// made runnable as a schedlink list, each already moved Waiting -> Runnable.
+// netpoll_break interrupts a blocked netpoll (an eventfd registered in the
+// same epoll set). The scheduler makes sure at most one M blocks in netpoll at
+// a time (sched.lastpoll == 0 while it does), and uses it as its timed sleep:
+// the delay is the next timer. The per-fd side (who waits on what) is
+// pollfd.h; this file only talks to the kernel.
 #pragma once
 #include <cstdint>
 
@@ -15,9 +17,25 @@ struct G;
 
 void netpoll_init();
 // netpoll returns the readied Gs (schedlink-linked) and their count in *n.
+// Safe to call from several Ms at once.
 G* netpoll(int64_t delay_ns, int* n);
 void netpoll_break();
-// netpoll_waiters: number of Gs parked on fds (0 until the fd poller lands).
+// netpoll_waiters: number of Gs parked on fds (or about to park). The
+// scheduler polls (and blocks in epoll) only while it is > 0 or a timer is
+// pending.
 int netpoll_waiters();
+void netpoll_waiters_add(int delta);
+
+// netpoll_open registers fd with the epoll set, edge-triggered for both
+// directions (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET), with gen beside
+// the fd in epoll_data. An fd already in the set (same open file) is
+// modified to carry the new gen. Returns 0 or -errno (EPERM: not pollable).
+int netpoll_open(int fd, uint32_t gen);
+
+// netpoll_fork_child gives a fork child its own epoll set and eventfd (the
+// inherited ones are shared with the parent) and forgets every registration
+// and waiter of the parent (pd_after_fork). Call it in the child, before any
+// G runs, from the fork hook.
+void netpoll_fork_child();
 
 }  // namespace gmp

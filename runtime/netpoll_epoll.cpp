@@ -1,30 +1,54 @@
 // netpoll_epoll.cpp — Linux implementation of netpoll.h with epoll + eventfd.
+//
+// Registrations are edge-triggered and made once per fd generation (Go's
+// netpollopen): the kernel reports each new readiness edge once, and the
+// per-fd side (pollfd.cpp) records it in a sequence number and wakes
+// waiters. epoll_data is (gen << 32 | fd); the break eventfd is marked with
+// all ones, whose fd half (0xffffffff) is no valid fd.
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <cerrno>
 
+#include "runtime/g.h"
 #include "runtime/netpoll.h"
 #include "runtime/os.h"
+#include "runtime/pollfd.h"
 #include "runtime/rawlog.h"
 
 namespace gmp {
 
 namespace {
+constexpr uint64_t kBreakData = ~uint64_t(0);
 int g_epfd = -1;
 int g_breakfd = -1;
 // break_pending dedupes netpoll_break: one eventfd write per blocked wait.
 std::atomic<uint32_t> g_break_pending{0};
+// Gs parked (or about to park) on fds; see pd_wait.
 std::atomic<int> g_waiters{0};
-}  // namespace
 
-void netpoll_init() {
+inline uint64_t encode(int fd, uint32_t gen) { return (uint64_t(gen) << 32) | uint32_t(fd); }
+
+void open_poller() {
   g_epfd = os::epoll_create();
   g_breakfd = os::eventfd();
   if (g_epfd < 0 || g_breakfd < 0) fatal("netpoll_init: cannot create epoll/eventfd (%d, %d)", g_epfd, g_breakfd);
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = 0;  // 0 marks the break eventfd
+  ev.data.u64 = kBreakData;
   if (os::epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_breakfd, &ev) < 0) fatal("netpoll_init: epoll_ctl");
+}
+}  // namespace
+
+void netpoll_init() { open_poller(); }
+
+void netpoll_fork_child() {
+  os::close(g_epfd);
+  os::close(g_breakfd);
+  g_break_pending.store(0, std::memory_order_relaxed);
+  g_waiters.store(0, std::memory_order_relaxed);
+  open_poller();
+  pd_after_fork();
 }
 
 void netpoll_break() {
@@ -34,7 +58,19 @@ void netpoll_break() {
   os::write(g_breakfd, &one, sizeof one);
 }
 
-int netpoll_waiters() { return g_waiters.load(std::memory_order_relaxed); }
+int netpoll_waiters() { return g_waiters.load(std::memory_order_seq_cst); }
+void netpoll_waiters_add(int delta) { g_waiters.fetch_add(delta, std::memory_order_seq_cst); }
+
+int netpoll_open(int fd, uint32_t gen) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+  ev.data.u64 = encode(fd, gen);
+  int r = os::epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &ev);
+  // EEXIST: the same open file is still registered under this number (a
+  // close we did not see, then a dup back): take it over with the new gen.
+  if (r == -EEXIST) r = os::epoll_ctl(g_epfd, EPOLL_CTL_MOD, fd, &ev);
+  return r;
+}
 
 G* netpoll(int64_t delay_ns, int* n) {
   *n = 0;
@@ -53,13 +89,17 @@ G* netpoll(int64_t delay_ns, int* n) {
   int r = os::epoll_wait(g_epfd, events, 128, timeout);
   G* list = nullptr;
   for (int i = 0; i < r; i++) {
-    if (events[i].data.u64 == 0) {
+    uint64_t data = events[i].data.u64;
+    if (data == kBreakData) {
       uint64_t v;
       os::read(g_breakfd, &v, sizeof v);
       g_break_pending.store(0, std::memory_order_release);
       continue;
     }
-    // fd readiness arrives with the netpoller issue.
+    uint32_t ev = events[i].events;
+    bool rd = ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI);
+    bool wr = ev & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+    pd_netpoll_ready(int(uint32_t(data)), uint32_t(data >> 32), rd, wr, &list, n);
   }
   return list;
 }

@@ -15,7 +15,7 @@ static Options g_options;
 const Options& options() { return g_options; }
 
 const char* const kOptionNames[] = {"GOMAXPROCS", "GMP_STACK_SIZE", "GMP_MAX_THREADS",
-                                    "GMP_LOCK_MAIN", nullptr};
+                                    "GMP_LOCK_MAIN", "GMP_DEBUG", nullptr};
 
 bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
   if (!s || !*s) return false;
@@ -73,6 +73,47 @@ bool parse_bool(const char* s, bool* out) {
   for (const char* f : {"0", "false", "no", "off"})
     if (eq(s, f)) return *out = false, true;
   return false;
+}
+
+bool parse_debug(const char* s, Options* o, const char** bad) {
+  // items: key=value separated by commas; no allocation.
+  while (*s) {
+    const char* item = s;
+    const char* eq = nullptr;
+    const char* end = s;
+    while (*end && *end != ',') {
+      if (*end == '=' && !eq) eq = end;
+      end++;
+    }
+    char val[32];
+    size_t klen = eq ? size_t(eq - item) : size_t(end - item);
+    size_t vlen = eq ? size_t(end - eq - 1) : 0;
+    if (!eq || vlen == 0 || vlen >= sizeof val) {
+      *bad = item;
+      return false;
+    }
+    for (size_t i = 0; i < vlen; i++) val[i] = eq[1 + i];
+    val[vlen] = 0;
+    auto key_is = [&](const char* k) {
+      size_t n = 0;
+      while (k[n]) n++;
+      if (n != klen) return false;
+      for (size_t i = 0; i < n; i++)
+        if (item[i] != k[i]) return false;
+      return true;
+    };
+    int64_t v;
+    if (key_is("schedtrace") && parse_int(val, 0, 3600000, &v)) {
+      o->schedtrace_ms = int(v);
+    } else if (key_is("scheddetail") && parse_int(val, 0, 1, &v)) {
+      o->scheddetail = v != 0;
+    } else {
+      *bad = item;
+      return false;
+    }
+    s = *end ? end + 1 : end;
+  }
+  return true;
 }
 
 int cgroup_cpu_limit(const char* line) {
@@ -137,6 +178,8 @@ void options_init() {
   o.stack_size = native_stack_size();
   o.max_threads = 10000;
   o.lock_main = true;
+  o.schedtrace_ms = 0;
+  o.scheddetail = false;
 
   if (const char* v = os::getenv_raw("GOMAXPROCS")) {
     int64_t n;
@@ -159,6 +202,14 @@ void options_init() {
       o.max_threads = n;
     else
       warn_bad("GMP_MAX_THREADS", v, "want an integer from 4 to 1000000");
+  }
+  if (const char* v = os::getenv_raw("GMP_DEBUG")) {
+    Options tmp = o;
+    const char* bad = nullptr;
+    if (parse_debug(v, &tmp, &bad))
+      o = tmp;
+    else
+      rawlog("libgmp: ignoring GMP_DEBUG=%s (cannot use \"%s\"; want schedtrace=MS,scheddetail=1)\n", v, bad);
   }
   if (const char* v = os::getenv_raw("GMP_LOCK_MAIN")) {
     bool b;

@@ -15,7 +15,14 @@ struct Options {
   size_t stack_size;       // GMP_STACK_SIZE: default G stack, bytes
   int64_t max_threads;     // GMP_MAX_THREADS: cap on kernel threads (Ms)
   bool lock_main;          // GMP_LOCK_MAIN: G1 stays on the original thread
+  // GMP_DEBUG=key=value,...: Go's GODEBUG conventions.
+  int schedtrace_ms;       // schedtrace=MS: a SCHED line every MS ms (0 = off)
+  bool scheddetail;        // scheddetail=1: per-P/M/G lines with each trace
 };
+
+// parse_debug parses a GMP_DEBUG value into o; returns false (and names the
+// bad item in *bad, a pointer into s) at the first item it does not accept.
+bool parse_debug(const char* s, Options* o, const char** bad);
 
 // options() is valid after options_init(); read-only afterwards.
 const Options& options();

@@ -43,6 +43,14 @@ int epoll_ctl(int epfd, int op, int fd, void* ev);
 int epoll_wait(int epfd, void* events, int max, int timeout_ms);
 int eventfd();
 
+// fd helpers for the netpoller (runtime/pollfd.cpp). fcntl takes an int or
+// long argument (F_GETFL, F_SETFL, F_GETFD); fstat_type returns st_mode's
+// S_IFMT bits; poll1 polls one fd without blocking and returns its revents.
+int fcntl(int fd, int cmd, long arg);
+int fstat_type(int fd, uint32_t* ifmt);
+int getsockopt(int fd, int level, int name, void* val, uint32_t* len);
+int poll1(int fd, short events);
+
 // getenv_raw scans environ without allocating; safe before libc init ends.
 const char* getenv_raw(const char* name);
 

@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -94,6 +96,22 @@ int epoll_wait(int epfd, void* events, int max, int timeout_ms) {
   return (int)raw_syscall(SYS_epoll_pwait, epfd, (long)events, max, timeout_ms, 0, 8);
 }
 int eventfd() { return (int)raw_syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int fcntl(int fd, int cmd, long arg) { return (int)raw_syscall(SYS_fcntl, fd, cmd, arg); }
+int fstat_type(int fd, uint32_t* ifmt) {
+  struct stat st;
+  int r = (int)raw_syscall(SYS_fstat, fd, (long)&st);
+  if (r == 0) *ifmt = st.st_mode & S_IFMT;
+  return r;
+}
+int getsockopt(int fd, int level, int name, void* val, uint32_t* len) {
+  return (int)raw_syscall(SYS_getsockopt, fd, level, name, (long)val, (long)len);
+}
+int poll1(int fd, short events) {
+  struct pollfd p{fd, events, 0};
+  int r = (int)raw_syscall(SYS_poll, (long)&p, 1, 0);
+  return r < 0 ? r : p.revents;
+}
 
 const char* getenv_raw(const char* name) {
   if (environ == nullptr) return nullptr;

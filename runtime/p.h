@@ -35,8 +35,11 @@ struct P {
   std::atomic<PStatus> status{PStatus::kIdle};
   M* m = nullptr;          // owner while Running/Syscall; written by the owner
   P* link = nullptr;       // sched.pidle link; guarded by sched.lock
-  uint32_t schedtick = 0;  // Gs scheduled; owner only
-  uint32_t syscalltick = 0;
+  // Progress counters: schedtick counts Gs scheduled (not runnext chains),
+  // syscalltick blocking calls entered and retakes. Written by the owner (and
+  // by sysmon's retake for syscalltick), read by sysmon; relaxed.
+  std::atomic<uint32_t> schedtick{0};
+  std::atomic<uint32_t> syscalltick{0};
 
   // Local run queue: a lock-free ring (Go's runq). Only the owner pushes at
   // tail (store-release); the owner and thieves take from head with a CAS.

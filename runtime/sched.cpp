@@ -188,6 +188,7 @@ static void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
   p->status.store(PStatus::kRunning, std::memory_order_release);
+  sysmon_wake();  // cheap unless sysmon is in its deep sleep
 }
 
 static P* releasep(M* m) {
@@ -231,6 +232,7 @@ static void* mstart(void* arg) {
   M* m = static_cast<M*>(arg);
   set_g(m->g0);
   m->tid = os::gettid();
+  real::pthread_getcpuclockid(real::pthread_self(), &m->cpuclock);
   acquirep(m, m->nextp);
   m->nextp = nullptr;
   schedule(m);
@@ -246,11 +248,19 @@ static G* new_g0(M* m) {
   return g0;
 }
 
+// Every M ever made, newest first (Ms never exit); for sysmon and traces.
+static std::atomic<M*> g_allm{nullptr};
+M* m_list() { return g_allm.load(std::memory_order_acquire); }
+
 static M* alloc_m() {
   void* mem = os::mmap_anon(sizeof(M), false);
   if (!mem) fatal("out of memory allocating an M");
   M* m = new (mem) M();
   m->g0 = new_g0(m);
+  M* head = g_allm.load(std::memory_order_relaxed);
+  do {
+    m->alllink = head;
+  } while (!g_allm.compare_exchange_weak(head, m, std::memory_order_release));
   return m;
 }
 
@@ -360,7 +370,7 @@ static void wake_netpoller(int64_t when) {
 }
 
 // handoffp gives away p (released by an M that is about to block or sleep).
-static void handoffp(P* p) {
+void handoffp(P* p) {
   if (!runq_empty(p) || sched.runqsize.load(std::memory_order_seq_cst) != 0) {
     startm(p, false);
     return;
@@ -447,7 +457,7 @@ top:
   int64_t poll_until = check_timers(p, now);
 
   // Fairness: every 61st schedule look at the global queue first.
-  if (p->schedtick % 61 == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
+  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
     Guard<Lock> l(sched.lock);
     if (G* g = globrunq_get_locked(p, 1)) return g;
   }
@@ -578,7 +588,7 @@ static void execute(M* m, G* g, bool inherit) {
   g->status.store(GStatus::kRunning, std::memory_order_release);
   g->m = m;
   m->curg = g;
-  if (!inherit) p->schedtick++;
+  if (!inherit) p->schedtick.fetch_add(1, std::memory_order_relaxed);
   m->ticks.fetch_add(1, std::memory_order_relaxed);
   set_g(g);
   ctx::Transfer t = ctx::jump(g->ctx, m);
@@ -759,8 +769,9 @@ void goexit(void (*finish)(G*, void*), void* arg) {
 void entersyscall() {
   G* g = getg();
   M* m = g->m;
-  if (P* p = m->p) p->syscalltick++;
+  if (P* p = m->p) p->syscalltick.fetch_add(1, std::memory_order_relaxed);
   g->status.store(GStatus::kSyscall, std::memory_order_release);
+  sysmon_wake();
 }
 
 void entersyscallblock() {
@@ -768,7 +779,7 @@ void entersyscallblock() {
   M* m = g->m;
   bool took;
   if (P* p = enter(m, &took)) {
-    p->syscalltick++;
+    p->syscalltick.fetch_add(1, std::memory_order_relaxed);
     handoffp(releasep(m));
   }
   g->status.store(GStatus::kSyscall, std::memory_order_release);
@@ -844,6 +855,7 @@ void runtime_start() {
   m0->rand = 0x2545f4914f6cdd1dull;
   m0->thread = real::pthread_self();
   m0->tid = os::gettid();
+  real::pthread_getcpuclockid(m0->thread, &m0->cpuclock);
   Stack g0stack;
   if (!stack_alloc(256 << 10, &g0stack)) fatal("cannot allocate the g0 stack of M0");
   m0->g0->stack = g0stack;
@@ -869,6 +881,7 @@ void runtime_start() {
   sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
   set_g(g1);
   g_started.store(true, std::memory_order_release);
+  sysmon_start();
   leave(m0);
 }
 

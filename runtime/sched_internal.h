@@ -42,6 +42,15 @@ struct Sched {
 
 extern Sched sched;
 
+// handoffp gives away a P nobody runs now (sched.cpp).
+void handoffp(P* p);
+// sysmon (sysmon.cpp): started once by runtime_start; sysmon_wake ends its
+// deep sleep (called when a P is acquired or a G enters a blocking call).
+void sysmon_start();
+void sysmon_wake();
+// Ms ever created (for schedtrace); all_ms walks them.
+M* m_list();
+
 // Global run queue; sched.lock must be held for the _locked forms.
 void globrunq_put_locked(G* g);
 void globrunq_put_batch(G* head, G* tail, uint32_t n);  // takes the lock

@@ -1,0 +1,184 @@
+// pollfd.h — the netpoller's per-fd descriptor table and its wait protocol.
+// See pollfd.cpp for the design; fdio.h and pollwait.h build the blocking
+// calls on top of it, netpoll_epoll.cpp feeds it readiness events.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "runtime/g.h"
+#include "runtime/lock.h"
+
+namespace gmp {
+
+// FdKind: what the fd number currently refers to, as far as the runtime
+// knows, and so how a blocking call on it is made. Changed only under the
+// descriptor's lock; read lock-free (acquire).
+enum class FdKind : uint8_t {
+  kUnknown = 0,  // not classified since the number was (re)used
+  kClosing = 1,  // close()/dup2() over it is in progress: use the real call
+  kFile = 2,     // not pollable (regular file, block device, directory, or
+                 // epoll refused it): syscall path, entersyscall/exitsyscall
+  kSocket = 3,   // per-call non-blocking with MSG_DONTWAIT
+  kStream = 4,   // pipe, FIFO, tty, char device, eventfd, timerfd, signalfd,
+                 // inotify, epoll: RWF_NOWAIT where the kernel honours it,
+                 // else wait for readiness and make the real call (syscall path)
+};
+
+enum PollDir : int { kDirRead = 0, kDirWrite = 1 };
+
+// The wait reason of a G parked on fds. TODO(lead): WaitReason (g.h) has no
+// "IO wait" / "select" yet; until it does, dumps show these parks as futex.
+constexpr WaitReason kWaitReasonIO = WaitReason::kFutex;
+
+// Per-direction per-call non-blocking support of a kStream fd: probed on
+// first use (preadv2/pwritev2 with RWF_NOWAIT say EOPNOTSUPP when the file
+// does not support it). Written by whoever probes (relaxed; idempotent).
+enum : uint8_t { kNowaitUnknown = 0, kNowaitYes = 1, kNowaitNo = 2 };
+
+// Registration with the epoll set. Written under the descriptor's lock.
+enum : uint8_t { kRegNone = 0, kRegDone = 1, kRegFailed = 2 };
+
+// Outcome of a wait (PollWait.state once it left kWaitArming/kWaitParked).
+enum : uint32_t {
+  kWaitArming = 0,   // the G is queueing its nodes; not parked yet
+  kWaitParked = 1,   // the G is off its stack; the waker that claims it readies it
+  kWaitEvent = 2,    // readiness (or a stale sequence): retry the call
+  kWaitTimeout = 3,  // the deadline passed
+  kWaitClosed = 4,   // the fd was closed (or dup2'd over) under the waiter
+};
+
+struct PollDesc;
+
+// PollWait: one waiting G, on its own stack for the duration of a wait. The
+// first party to move state out of Arming/Parked (CAS) owns the wakeup: if it
+// found Parked it readies the G, if it found Arming the G readies itself
+// when it commits its park (pd_wait). Everything else is immutable.
+struct PollWait {
+  std::atomic<uint32_t> state{kWaitArming};
+  G* g = nullptr;
+};
+
+// PollNode: a waiter's place in one direction queue of one descriptor. A
+// poll() over 100 fds queues 100 nodes that share one PollWait.
+struct PollNode {
+  PollWait* w = nullptr;    // immutable while queued
+  PollDesc* pd = nullptr;   // immutable
+  uint32_t gen = 0;         // pd->gen the caller saw; a mismatch means closed
+  uint32_t seq = 0;         // pd->seq[dir] before the caller's last attempt
+  uint8_t dir = 0;          // PollDir
+  bool io = false;          // an I/O call (woken one at a time) vs poll/select (all)
+  bool queued = false;      // [pd->lock]
+  PollNode* prev = nullptr; // [pd->lock]
+  PollNode* next = nullptr; // [pd->lock]
+};
+
+// PollDesc: the runtime's record of one fd number. Entries live in chunks
+// that are never freed, so a pointer to one stays valid forever.
+struct PollDesc {
+  SpinLock lock;
+  // gen changes (under lock) every time the number stops naming the file we
+  // classified: close, dup2 over it, a hook that creates an fd there. It is
+  // stored beside the fd in epoll_data, so events for an old file are dropped,
+  // and a waiter that finds it changed wakes with EBADF. Never 0.
+  std::atomic<uint32_t> gen{1};
+  std::atomic<FdKind> kind{FdKind::kUnknown};
+  std::atomic<uint8_t> nonblock{0};  // O_NONBLOCK as the *program* set it [lock to write]
+  std::atomic<uint8_t> shared{0};    // the description may be shared with other fds or
+                                     // processes (inherited, dup'd): O_NONBLOCK may change
+                                     // behind our back, so refresh it before acting on it
+  std::atomic<uint8_t> reg{kRegNone};
+  std::atomic<uint8_t> nowait[2]{};  // kNowait* per PollDir (kStream only)
+  uint8_t sock_type = 0;             // SOCK_STREAM, SOCK_DGRAM, ... [set with kind]
+  uint16_t nb_users = 0;             // calls holding a transient O_NONBLOCK [lock]
+  int32_t saved_fl = 0;              // file flags to restore after them [lock]
+  // seq[d] counts readiness events (and wakeups) for direction d; bumped
+  // under lock by netpoll. A caller snapshots it before trying the real call
+  // and parks only if it is unchanged, so no edge between the two is lost.
+  std::atomic<uint32_t> seq[2]{};
+  std::atomic<uint32_t> nio[2]{};    // I/O nodes queued per direction [lock to write]
+  std::atomic<uint32_t> nwait{0};    // all nodes queued [lock to write]
+  // SO_RCVTIMEO / SO_SNDTIMEO in ns: 0 = none, < 0 = expire at once (a
+  // negative timeval, as the kernel treats it). Relaxed; written by setsockopt.
+  std::atomic<int64_t> rcvtimeo{0};
+  std::atomic<int64_t> sndtimeo{0};
+  PollNode* head[2]{};  // wait queues, FIFO [lock]
+  PollNode* tail[2]{};  // [lock]
+};
+
+// pd_get: the entry for fd, or nullptr if none was ever made (no allocation).
+PollDesc* pd_get(int fd);
+
+// pd_classify: the entry for fd, classified (kind is kFile, kSocket or
+// kStream), with its generation in *gen. Classifies an fd the runtime has not
+// seen (fstat, F_GETFL, socket options) on the way. nullptr when the fd is
+// beyond the table, invalid (fstat fails) or being closed: the caller makes
+// the real call, which reports what native code would see.
+PollDesc* pd_classify(int fd, uint32_t* gen);
+
+// pd_created: a hook made fd (socket, accept, pipe, eventfd, dup...). Any
+// waiter left on the number from a close we did not see wakes with EBADF.
+struct FdInit {
+  FdKind kind = FdKind::kUnknown;
+  int sock_type = 0;
+  bool nonblock = false;
+  bool shared = false;
+  int64_t rcvtimeo = 0;
+  int64_t sndtimeo = 0;
+};
+void pd_created(int fd, const FdInit& init);
+// pd_dup: newfd now shares oldfd's description (dup, dup2, dup3, F_DUPFD).
+void pd_dup(int oldfd, int newfd);
+
+// pd_close_begin / pd_close_end bracket the real close (or dup2 over fd):
+// begin wakes every waiter with kWaitClosed and makes the number unknown, so
+// nobody parked touches a reused number; end lets it be classified again.
+// Callable from any thread.
+void pd_close_begin(int fd);
+void pd_close_end(int fd);
+// pd_close_range: the same for every known fd in [lo, hi].
+void pd_close_range_begin(unsigned lo, unsigned hi);
+void pd_close_range_end(unsigned lo, unsigned hi);
+
+// pd_set_nonblock records the program's O_NONBLOCK for fd and applies
+// flags (F_SETFL) or the FIONBIO ioctl through apply(), keeping a transient
+// O_NONBLOCK of ours in place. Returns apply's result.
+int pd_setfl(int fd, int flags, int (*apply)(int fd, int flags));
+// pd_getfl_mask: F_GETFL result as the program must see it.
+int pd_getfl_mask(int fd, int flags);
+// pd_refresh_nonblock rereads O_NONBLOCK of a shared description.
+bool pd_refresh_nonblock(PollDesc* pd, int fd);
+
+// pd_nonblock_begin / end: a transient O_NONBLOCK for calls that have no
+// per-call form (accept, connect). Counted, so concurrent callers share it;
+// the last one restores the flags. Never on fds 0-2 (the caller checks).
+void pd_nonblock_begin(PollDesc* pd, int fd);
+void pd_nonblock_end(PollDesc* pd, int fd);
+
+// pd_register adds fd to the epoll set (once per generation). Returns 1 if it
+// registered just now (the caller retries its call before parking: the fd
+// may have become ready before registration), 0 if it was already, -1 if
+// epoll refuses the fd (kind becomes kFile: use the syscall path).
+int pd_register(PollDesc* pd, int fd, uint32_t gen);
+
+// pd_wait parks the current G on n nodes (filled in by the caller: pd, gen,
+// seq, dir, io) until one fires, the deadline (nanotime, 0 = none) passes or
+// a descriptor closes. Returns kWaitEvent, kWaitTimeout or kWaitClosed. Does
+// not park if a node's sequence or generation already moved.
+uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline);
+
+// pd_pass_on: a call on pd in direction dir succeeded while I/O waiters were
+// queued. Edge-triggered epoll reported one edge for what may be several
+// connections or many bytes: wake the next waiter so it tries too.
+void pd_pass_on(PollDesc* pd, int dir);
+// pd_wake_all wakes every waiter of fd to retry (shutdown()).
+void pd_wake_all(int fd);
+
+// pd_netpoll_ready: netpoll saw readiness for (fd, gen). Claims the waiters
+// to wake and links their Gs (status set to Runnable) onto *list.
+void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, G** list, int* n);
+
+// pd_after_fork: in a fork child, forget every registration and waiter (the
+// child has a fresh epoll set and only the forking G).
+void pd_after_fork();
+
+}  // namespace gmp

@@ -1,0 +1,226 @@
+// sysmon.cpp — the system monitor: takes Ps away from Ms that cannot use them.
+//
+// sysmon is its own kernel thread with no P (after Go's proc.go:sysmon). It
+// never runs Gs and never calls a hooked function. It sleeps 20 µs; after
+// 1 ms without retaking anything the sleep doubles each round up to 10 ms;
+// when every P is idle and no trace is asked for it sleeps on a note until a
+// P is acquired again (sysmon_wake).
+//
+// retake. Because user code is a syscall (sched.cpp), every P whose G runs
+// user code or a blocking call is in state Syscall, and sysmon may take it
+// with one CAS (Syscall -> Idle) and hand it off (handoffp). It does so when
+// the P made no scheduling progress (schedtick and syscalltick unchanged)
+// since its last look, and
+//   - the G is in a known blocking call (entersyscall), or
+//   - the G runs user code but its M used no CPU since the last look: the M
+//     is blocked in the kernel where no hook sees it (stdio to a slow pipe,
+//     syslog, a futex inside glibc) — read from the M's CPU-time clock, or
+//   - the G has held the P for 10 ms (a CPU hog; it cannot be preempted, but
+//     the other Gs get a P on another M);
+// unless, as Go, the P has no local work, some P is idle or an M spins, and
+// fewer than 10 ms have passed (then nobody is waiting for it).
+//
+// The M that lost its P finds out at its next runtime entry (enter fails)
+// and continues without one (exitsyscall's slow path). Ms may therefore
+// outnumber GOMAXPROCS for a while, exactly as in Go.
+//
+// schedtrace (GMP_DEBUG=schedtrace=MS) is printed from here as Go prints it.
+#include <cerrno>
+#include <cstring>
+
+#include "preload/real.h"
+#include "runtime/options.h"
+#include "runtime/os.h"
+#include "runtime/rawlog.h"
+#include "runtime/sched_internal.h"
+
+namespace gmp {
+
+namespace {
+
+// What sysmon saw of each P last time; touched by sysmon only.
+struct SysmonTick {
+  uint32_t schedtick = 0;
+  uint32_t syscalltick = 0;
+  int64_t since = 0;    // when the counters last changed
+  int64_t cpu = -1;     // the owning M's CPU time then
+  M* m = nullptr;       // the M whose CPU time that was
+};
+SysmonTick g_ticks[kMaxProcs];
+
+Note g_sysmon_note;                 // deep sleep; woken by sysmon_wake
+std::atomic<bool> g_sysmon_waiting{false};
+std::atomic<bool> g_sysmon_started{false};
+int64_t g_start_time = 0;
+
+constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
+
+std::atomic<uint64_t> g_retakes{0};
+
+int64_t cpu_ns(M* m) { return m->cpuclock == -1 ? -1 : os::clock_ns(m->cpuclock); }
+
+uint32_t retake(int64_t now) {
+  uint32_t n = 0;
+  for (int i = 0; i < sched.gomaxprocs; i++) {
+    P* p = sched.allp[i];
+    SysmonTick& t = g_ticks[i];
+    uint32_t st = p->schedtick.load(std::memory_order_relaxed);
+    uint32_t sc = p->syscalltick.load(std::memory_order_relaxed);
+    M* m = p->m;
+    if (p->status.load(std::memory_order_acquire) != PStatus::kSyscall || m == nullptr) {
+      t.schedtick = st;
+      t.syscalltick = sc;
+      t.since = now;
+      t.m = nullptr;
+      continue;
+    }
+    if (st != t.schedtick || sc != t.syscalltick || m != t.m) {
+      // Progress since the last look: restart the clock.
+      t.schedtick = st;
+      t.syscalltick = sc;
+      t.since = now;
+      t.m = m;
+      t.cpu = cpu_ns(m);
+      continue;
+    }
+    G* g = m->curg;
+    bool in_syscall = g != nullptr && g->status.load(std::memory_order_relaxed) == GStatus::kSyscall;
+    bool stuck = in_syscall;
+    if (!stuck) {
+      int64_t c = cpu_ns(m);
+      stuck = c >= 0 && c == t.cpu;  // no CPU progress: blocked in the kernel
+      t.cpu = c;
+    }
+    int64_t held = now - t.since;
+    if (!stuck && held < kForcePreemptNs) continue;
+    if (runq_empty(p) && sched.runqsize.load(std::memory_order_relaxed) == 0 &&
+        sched.nmspinning.load() + sched.npidle.load() > 0 && held < kForcePreemptNs)
+      continue;
+    PStatus s = PStatus::kSyscall;
+    if (!p->status.compare_exchange_strong(s, PStatus::kIdle, std::memory_order_acq_rel)) continue;
+    p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+    g_retakes.fetch_add(1, std::memory_order_relaxed);
+    handoffp(p);
+    n++;
+  }
+  return n;
+}
+
+const char* gstatus_name(GStatus s) {
+  switch (s) {
+    case GStatus::kIdle: return "idle";
+    case GStatus::kRunnable: return "runnable";
+    case GStatus::kRunning: return "running";
+    case GStatus::kSyscall: return "syscall";
+    case GStatus::kWaiting: return "waiting";
+    case GStatus::kDead: return "dead";
+  }
+  return "?";
+}
+
+// schedtrace prints Go's SCHED line (and, with detail, P/M/G lines). Reads
+// are racy snapshots, as Go's are; only sched.lock is taken, briefly.
+void schedtrace(bool detail, int64_t now) {
+  char buf[1024];
+  int32_t mcount, nmidle;
+  uint32_t runq;
+  {
+    Guard<Lock> l(sched.lock);
+    mcount = sched.mcount;
+    nmidle = sched.nmidle;
+    runq = sched.runqsize.load();
+  }
+  size_t n = rawfmt(buf, sizeof buf,
+                    "SCHED %ldms: gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d "
+                    "needspinning=0 idlethreads=%d runqueue=%u [",
+                    long((now - g_start_time) / 1000000), sched.gomaxprocs, sched.npidle.load(),
+                    mcount + 1 /* sysmon */, sched.nmspinning.load(), nmidle, runq);
+  for (int i = 0; i < sched.gomaxprocs && n < sizeof buf - 16; i++)
+    n += rawfmt(buf + n, sizeof buf - n, i ? " %u" : "%u", runq_size(sched.allp[i]));
+  n += rawfmt(buf + n, sizeof buf - n, "] retakes=%lu\n", (unsigned long)g_retakes.load());
+  os::write(2, buf, n);
+  if (!detail) return;
+  for (int i = 0; i < sched.gomaxprocs; i++) {
+    P* p = sched.allp[i];
+    M* m = p->m;
+    rawlog("  P%d: status=%u schedtick=%u syscalltick=%u m=%d runqsize=%u timer0=%ld\n", i,
+           unsigned(p->status.load()), p->schedtick.load(), p->syscalltick.load(), m ? m->id : -1,
+           runq_size(p), long(p->timer0.load()));
+  }
+  for (M* m = m_list(); m; m = m->alllink) {
+    P* p = m->p;
+    G* cg = m->curg;
+    rawlog("  M%d: p=%d curg=%ld spinning=%s lockedg=%ld tid=%d\n", m->id, p ? p->id : -1,
+           cg ? long(cg->goid) : -1L, m->spinning ? "true" : "false",
+           m->lockedg ? long(m->lockedg->goid) : -1L, m->tid);
+  }
+  g_foreach([&](G* g) {
+    GStatus s = g->status.load(std::memory_order_relaxed);
+    if (g->is_g0 || g->magic != kGMagic || s == GStatus::kIdle) return;
+    M* m = g->m;
+    rawlog("  G%lu: status=%u(%s%s%s) m=%d lockedm=%d\n", (unsigned long)g->goid, unsigned(s),
+           gstatus_name(s), s == GStatus::kWaiting ? " " : "",
+           s == GStatus::kWaiting ? wait_reason_name(g->wait_reason) : "",
+           (s == GStatus::kRunning || s == GStatus::kSyscall) && m ? m->id : -1,
+           g->lockedm ? g->lockedm->id : -1);
+  });
+}
+
+void* sysmon_main(void*) {
+  const Options& o = options();
+  int64_t delay_us = 20;
+  int idle = 0;
+  int64_t last_trace = g_start_time;
+  for (;;) {
+    if (idle == 0)
+      delay_us = 20;
+    else if (idle > 50)
+      delay_us *= 2;
+    if (delay_us > 10000) delay_us = 10000;
+    os::usleep(delay_us);
+    int64_t now = os::nanotime();
+    if (o.schedtrace_ms <= 0 && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
+      // Deep sleep: nothing can need a retake until some P is acquired.
+      g_sysmon_note.clear();
+      g_sysmon_waiting.store(true, std::memory_order_seq_cst);
+      if (sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) g_sysmon_note.sleep_for(60000000000LL);
+      g_sysmon_waiting.store(false, std::memory_order_seq_cst);
+      idle = 0;
+      continue;
+    }
+    if (retake(now) != 0)
+      idle = 0;
+    else
+      idle++;
+    if (o.schedtrace_ms > 0 && now - last_trace >= int64_t(o.schedtrace_ms) * 1000000) {
+      last_trace = now;
+      schedtrace(o.scheddetail, now);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void sysmon_wake() {
+  if (g_sysmon_waiting.load(std::memory_order_seq_cst) &&
+      g_sysmon_waiting.exchange(false, std::memory_order_acq_rel))
+    g_sysmon_note.wakeup();
+}
+
+uint64_t sysmon_retakes() { return g_retakes.load(std::memory_order_relaxed); }
+
+void sysmon_start() {
+  if (g_sysmon_started.exchange(true)) return;
+  g_start_time = os::nanotime();
+  pthread_attr_t attr;
+  real::pthread_attr_init(&attr);
+  real::pthread_attr_setstacksize(&attr, 256 << 10);
+  real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int err = real::pthread_create(&t, &attr, sysmon_main, nullptr);
+  real::pthread_attr_destroy(&attr);
+  if (err != 0) fatal("cannot start sysmon (pthread_create: %s)", strerror(err));
+}
+
+}  // namespace gmp
