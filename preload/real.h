@@ -10,12 +10,23 @@
 #include <semaphore.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <sys/file.h>
+#include <sys/msg.h>
+#include <netdb.h>
+#include <fcntl.h>
+#include <cstdlib>
 
 extern "C" int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv,
                                  void (*init)(), void (*fini)(), void (*rtld_fini)(), void* stack_end);
 
 // The C cleanup-handler entry points; pthread.h declares them only for C.
+// The fortified open forms are declared only under _FORTIFY_SOURCE.
 extern "C" {
+int __open_2(const char* path, int flags);
+int __open64_2(const char* path, int flags);
+int __openat_2(int dirfd, const char* path, int flags);
+int __openat64_2(int dirfd, const char* path, int flags);
 void __pthread_register_cancel(__pthread_unwind_buf_t* buf);
 void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf);
 void __pthread_unwind_next(__pthread_unwind_buf_t* buf) __attribute__((__noreturn__));

@@ -1,0 +1,43 @@
+// hooks/process.cpp — waiting for child processes: the syscall path.
+//
+// A blocking wait can last forever, so the P is handed off at once
+// (entersyscallblock); with WNOHANG the call cannot block and runs as is.
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "hooks/hook.h"
+
+using namespace gmp;
+
+namespace {
+// Blocking wraps a call that may block in the kernel for long.
+template <class F>
+auto blocking(bool may_block, F f) {
+  if (!may_block || !green()) return f();
+  entersyscallblock();
+  auto r = f();
+  exitsyscall();
+  return r;
+}
+}  // namespace
+
+GMP_HOOK pid_t waitpid(pid_t pid, int* status, int options) {
+  return blocking(!(options & WNOHANG), [&] { return real::waitpid(pid, status, options); });
+}
+GMP_HOOK pid_t wait(int* status) {
+  return blocking(true, [&] { return real::wait(status); });
+}
+GMP_HOOK pid_t wait3(int* status, int options, struct rusage* ru) noexcept {
+  return blocking(!(options & WNOHANG), [&] { return real::wait3(status, options, ru); });
+}
+GMP_HOOK pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) noexcept {
+  return blocking(!(options & WNOHANG), [&] { return real::wait4(pid, status, options, ru); });
+}
+GMP_HOOK int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) {
+  return blocking(!(options & WNOHANG), [&] { return real::waitid(idtype, id, info, options); });
+}
+GMP_HOOK int system(const char* cmd) {
+  return blocking(cmd != nullptr, [&] { return real::system(cmd); });
+}
