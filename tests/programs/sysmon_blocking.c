@@ -174,7 +174,7 @@ int main(void) {
   ok &= run("CPU spin 300 ms", spin, NULL, -1);
   ok &= run("raw syscall instruction (nanosleep 300 ms)", raw_sleep, NULL, 0);
   if (pipe(pipefd) != 0) return 1;
-  ok &= run("fputs into a pipe whose reader sleeps", stdio_writer, slow_reader, 512 * 1024);
+  ok &= run("fputs into a pipe whose reader sleeps", stdio_writer, slow_reader, 512 * 1023);
   ok &= run("waitpid for a child that sleeps", waiter, NULL, 0);
   snprintf(lockpath, sizeof lockpath, "/tmp/gmp-flock-%d", (int)getpid());
   close(open(lockpath, O_CREAT | O_RDWR, 0600));
