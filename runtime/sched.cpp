@@ -698,6 +698,17 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
   leave(g->m);
 }
 
+// globrunq_put_wake queues g globally from a context without a P and makes
+// sure an M will look: with every P idle nobody else would (Go queues
+// globally only after pidleget failed; wakep covers the same race).
+static void globrunq_put_wake(G* g) {
+  {
+    Guard<Lock> l(sched.lock);
+    globrunq_put_locked(g);
+  }
+  wakep();
+}
+
 void ready(G* g) {
   G* cur = getg();
   GStatus s = GStatus::kWaiting;
@@ -714,22 +725,16 @@ void ready(G* g) {
       return;
     }
   }
-  {
-    Guard<Lock> l(sched.lock);
-    globrunq_put_locked(g);
-  }
-  wakep();
+  globrunq_put_wake(g);
 }
 
 static void yield_m(G* g, void*) {
   g->status.store(GStatus::kRunnable, std::memory_order_release);
   M* m = g->m;
-  if (m->p) {
+  if (m->p)
     runq_put(m->p, g, false);
-  } else {
-    Guard<Lock> l(sched.lock);
-    globrunq_put_locked(g);
-  }
+  else
+    globrunq_put_wake(g);
 }
 
 void yield() {
@@ -751,11 +756,10 @@ void spawn(G* g) {
   if (p) {
     runq_put(p, g, true);
     if (took) leave(cur->m);
+    wakep();
   } else {
-    Guard<Lock> l(sched.lock);
-    globrunq_put_locked(g);
+    globrunq_put_wake(g);
   }
-  wakep();
 }
 
 void goexit(void (*finish)(G*, void*), void* arg) {
@@ -789,8 +793,7 @@ void entersyscallblock() {
 // (now without a P) goes idle in schedule.
 static void exitsyscall_park(G* g, void*) {
   g->status.store(GStatus::kRunnable, std::memory_order_release);
-  Guard<Lock> l(sched.lock);
-  globrunq_put_locked(g);
+  globrunq_put_wake(g);
 }
 
 void exitsyscall() {
