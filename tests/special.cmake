@@ -33,3 +33,8 @@ if(DOCTEST_INCLUDE)
   target_link_libraries(runtime_tests PRIVATE ${BOOST_CONTEXT_STATIC} pthread dl)
   add_test(NAME unit/runtime COMMAND runtime_tests)
 endif()
+
+# Bad settings: one clear line each, then a normal run.
+if(TARGET prog_thread_storm)
+  add_test(NAME check/bad-env COMMAND ${CHECKS}/bad_env.sh ${GMP_LIB} $<TARGET_FILE:prog_thread_storm>)
+endif()

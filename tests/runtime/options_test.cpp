@@ -47,6 +47,23 @@ TEST_SUITE("runtime/options") {
     CHECK_FALSE(parse_bool("maybe", &b));
   }
 
+  TEST_CASE("parse_debug: schedtrace and scheddetail, one bad item rejects it all") {
+    Options o{};
+    const char* bad = nullptr;
+    CHECK(parse_debug("schedtrace=1000,scheddetail=1", &o, &bad));
+    CHECK(o.schedtrace_ms == 1000);
+    CHECK(o.scheddetail);
+    CHECK(parse_debug("", &o, &bad));
+    const char* s1 = "schedtrace=abc";
+    CHECK_FALSE(parse_debug(s1, &o, &bad));
+    CHECK(bad == s1);
+    const char* s2 = "scheddetail=1,nosuch=2";
+    CHECK_FALSE(parse_debug(s2, &o, &bad));
+    CHECK(std::string(bad) == "nosuch=2");
+    CHECK_FALSE(parse_debug("schedtrace", &o, &bad));
+    CHECK_FALSE(parse_debug("schedtrace=-5", &o, &bad));
+  }
+
   TEST_CASE("cgroup cpu.max: ceil(quota/period), no limit for max") {
     CHECK(cgroup_cpu_limit("max 100000\n") == 0);
     CHECK(cgroup_cpu_limit("150000 100000\n") == 2);
