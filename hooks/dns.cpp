@@ -11,10 +11,9 @@ using namespace gmp;
 namespace {
 template <class F>
 auto lookup(F f) {
-  if (!green()) return f();
-  entersyscallblock();
+  G* g = entersyscallblock();
   auto r = f();
-  exitsyscall();
+  if (g) exitsyscall(g);
   return r;
 }
 }  // namespace

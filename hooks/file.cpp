@@ -19,18 +19,16 @@ using namespace gmp;
 namespace {
 template <class F>
 auto in_syscall(F f) {
-  if (!green()) return f();
-  entersyscall();
+  G* g = entersyscall();
   auto r = f();
-  exitsyscall();
+  if (g) exitsyscall(g);
   return r;
 }
 template <class F>
 auto in_long_syscall(F f) {
-  if (!green()) return f();
-  entersyscallblock();
+  G* g = entersyscallblock();
   auto r = f();
-  exitsyscall();
+  if (g) exitsyscall(g);
   return r;
 }
 inline bool wants_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }

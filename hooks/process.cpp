@@ -15,10 +15,10 @@ namespace {
 // Blocking wraps a call that may block in the kernel for long.
 template <class F>
 auto blocking(bool may_block, F f) {
-  if (!may_block || !green()) return f();
-  entersyscallblock();
+  if (!may_block) return f();
+  G* g = entersyscallblock();
   auto r = f();
-  exitsyscall();
+  if (g) exitsyscall(g);
   return r;
 }
 }  // namespace

@@ -328,7 +328,7 @@ static void startm(P* p, bool spinning) {
 }
 
 // wakep tries to add one more spinning M (see "Worker thread parking").
-static void wakep() {
+void wakep() {
   int32_t z = 0;
   if (sched.nmspinning.load(std::memory_order_seq_cst) != 0 ||
       !sched.nmspinning.compare_exchange_strong(z, 1, std::memory_order_seq_cst))
@@ -770,16 +770,22 @@ void goexit(void (*finish)(G*, void*), void* arg) {
   fatal("goexit: a dead G was resumed");
 }
 
-void entersyscall() {
+G* entersyscall() {
+  if (!runtime_started()) return nullptr;
   G* g = getg();
-  M* m = g->m;
-  if (P* p = m->p) p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  if (g == nullptr || g->is_g0) return nullptr;
+  // The P is already in state Syscall while user code runs; only note the
+  // call for sysmon (a plain store: the owner is the only regular writer).
+  if (P* p = g->m->p) p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   g->status.store(GStatus::kSyscall, std::memory_order_release);
   sysmon_wake();
+  return g;
 }
 
-void entersyscallblock() {
+G* entersyscallblock() {
+  if (!runtime_started()) return nullptr;
   G* g = getg();
+  if (g == nullptr || g->is_g0) return nullptr;
   M* m = g->m;
   bool took;
   if (P* p = enter(m, &took)) {
@@ -787,6 +793,7 @@ void entersyscallblock() {
     handoffp(releasep(m));
   }
   g->status.store(GStatus::kSyscall, std::memory_order_release);
+  return g;
 }
 
 // exitsyscall_park runs on g0: no P for g; queue it globally, and the M
@@ -796,17 +803,15 @@ static void exitsyscall_park(G* g, void*) {
   globrunq_put_wake(g);
 }
 
-void exitsyscall() {
-  int saved_errno = errno;
-  G* g = getg();
+void exitsyscall(G* g) {
   M* m = g->m;
   bool took;
   if (enter(m, &took)) {  // fast path: the P is still ours
     g->status.store(GStatus::kRunning, std::memory_order_release);
     if (took) leave(m);
-    errno = saved_errno;
     return;
   }
+  int saved_errno = errno;
   g->status.store(GStatus::kRunning, std::memory_order_release);
   P* p;
   {

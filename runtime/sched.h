@@ -51,13 +51,15 @@ void spawn(G* g);
 // entersyscall / exitsyscall bracket a blocking call the runtime cannot poll
 // (regular-file I/O, fsync, waitpid, DNS...). Between them the G is in state
 // Syscall and sysmon may take its P (handoff) so other Gs keep running.
-// exitsyscall takes the P back (fast path), or another idle P, or else queues
-// the G on the global run queue and parks the M until a P is free.
-// entersyscallblock hands the P off at once, for calls known to be long.
-// Only for Gs (on_g()); errno is preserved across exitsyscall.
-void entersyscall();
-void entersyscallblock();
-void exitsyscall();
+// entersyscall returns the current G, or nullptr when the caller is not a G
+// of a running runtime (then it did nothing and exitsyscall must not be
+// called). exitsyscall takes the P back (fast path: one CAS), or another idle
+// P, or else queues the G on the global run queue and parks the M until a P
+// is free. entersyscallblock hands the P off at once, for calls known to be
+// long. errno is preserved across exitsyscall.
+G* entersyscall();
+G* entersyscallblock();
+void exitsyscall(G* g);
 
 // add_timer arms t on the current P (caller is a G in the runtime).
 void add_timer(Timer* t);
