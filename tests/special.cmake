@@ -38,3 +38,8 @@ endif()
 if(TARGET prog_thread_storm)
   add_test(NAME check/bad-env COMMAND ${CHECKS}/bad_env.sh ${GMP_LIB} $<TARGET_FILE:prog_thread_storm>)
 endif()
+
+# The kernel-thread cap (GMP_MAX_THREADS) ends the program with one line.
+if(TARGET prog_blocking_burst)
+  add_test(NAME check/max-threads COMMAND ${CHECKS}/max_threads.sh ${GMP_LIB} $<TARGET_FILE:prog_blocking_burst>)
+endif()
