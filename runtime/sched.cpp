@@ -503,6 +503,21 @@ top:
     // Delicate dance: stop spinning, then look at every queue once more.
     m->spinning = false;
     sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    // The global queue first: a G queued there while we were still counted
+    // as spinning had its wakep skipped on our account.
+    {
+      sched.lock.lock();
+      if (sched.runqsize.load(std::memory_order_relaxed) != 0) {
+        if (P* np = pidle_get()) {
+          acquirep(m, np);
+          G* g = globrunq_get_locked(np, 0);
+          sched.lock.unlock();
+          become_spinning(m);
+          return g;
+        }
+      }
+      sched.lock.unlock();
+    }
     for (int i = 0; i < sched.gomaxprocs; i++) {
       P* v = sched.allp[i];
       if (!runq_empty(v)) {
