@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <cstdlib>
 
+#include "preload/real_io.h"  // types of the fd hooks' rows (real_symbols_io.def)
+
 extern "C" int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv,
                                  void (*init)(), void (*fini)(), void (*rtld_fini)(), void* stack_end);
 

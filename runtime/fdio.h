@@ -37,6 +37,16 @@ auto syscall_call(F fn) -> decltype(fn());
 int errno_get();
 void errno_set(int e);
 
+// hook_result turns the -errno convention back into glibc's for a hook.
+template <class T>
+inline T hook_result(T r) {
+  if (r < 0) {
+    errno_set(int(-r));
+    return T(-1);
+  }
+  return r;
+}
+
 }  // namespace gmp
 
 #include "runtime/sched.h"
@@ -44,10 +54,11 @@ void errno_set(int e);
 namespace gmp {
 template <class F>
 auto syscall_call(F fn) -> decltype(fn()) {
-  entersyscall();
+  G* g = entersyscall();
   auto r = fn();
+  if (g == nullptr) return r;
   int e = r < 0 ? errno_get() : 0;
-  exitsyscall();
+  exitsyscall(g);
   if (r < 0) errno_set(e);
   return r;
 }

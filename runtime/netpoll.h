@@ -25,6 +25,11 @@ void netpoll_break();
 // pending.
 int netpoll_waiters();
 void netpoll_waiters_add(int delta);
+// netpoll_ensure_poller: a G just parked on an fd from an M that has no P
+// (sysmon took it while the G ran user code). That M will not go looking for
+// work, so nobody may be left to poll: if no M is blocked in netpoll, wake
+// one. Call on g0 (park's unlock callback).
+void netpoll_ensure_poller();
 
 // netpoll_open registers fd with the epoll set, edge-triggered for both
 // directions (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET), with gen beside

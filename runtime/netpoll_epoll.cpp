@@ -5,6 +5,7 @@
 // per-fd side (pollfd.cpp) records it in a sequence number and wakes
 // waiters. epoll_data is (gen << 32 | fd); the break eventfd is marked with
 // all ones, whose fd half (0xffffffff) is no valid fd.
+#include <pthread.h>
 #include <sys/epoll.h>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include "runtime/os.h"
 #include "runtime/pollfd.h"
 #include "runtime/rawlog.h"
+#include "runtime/sched_internal.h"
 
 namespace gmp {
 
@@ -40,13 +42,26 @@ void open_poller() {
 }
 }  // namespace
 
-void netpoll_init() { open_poller(); }
+void netpoll_init() {
+  pd_process_init();
+  open_poller();
+  // A child made by fork() must not share our epoll instance (it would take
+  // the parent's events). Until the fork hook calls netpoll_fork_child
+  // itself, glibc's atfork child handlers do it (not run for vfork and
+  // posix_spawn, whose children share our memory: rightly so).
+  static bool atfork_done = false;
+  if (!atfork_done) {
+    atfork_done = true;
+    pthread_atfork(nullptr, nullptr, [] { netpoll_fork_child(); });
+  }
+}
 
 void netpoll_fork_child() {
   os::close(g_epfd);
   os::close(g_breakfd);
   g_break_pending.store(0, std::memory_order_relaxed);
   g_waiters.store(0, std::memory_order_relaxed);
+  pd_process_init();
   open_poller();
   pd_after_fork();
 }
@@ -60,6 +75,16 @@ void netpoll_break() {
 
 int netpoll_waiters() { return g_waiters.load(std::memory_order_seq_cst); }
 void netpoll_waiters_add(int delta) { g_waiters.fetch_add(delta, std::memory_order_seq_cst); }
+
+// An M with a P that parks its G runs find_runnable next, which blocks in
+// netpoll when there are waiters and nobody polls. An M without a P does
+// not; so wake an M that will (it finds no work and becomes the poller).
+// The waiter count was raised before the park, and find_runnable releases
+// its P before it reads the count: either that M sees our waiter, or we see
+// its idle P here.
+void netpoll_ensure_poller() {
+  if (sched.lastpoll.load(std::memory_order_seq_cst) != 0) wakep();
+}
 
 int netpoll_open(int fd, uint32_t gen) {
   epoll_event ev{};

@@ -261,6 +261,7 @@ void wait_commit(G* g, void* arg) {
   auto* ca = static_cast<CommitArgs*>(arg);
   PollWait* w = ca->w;
   if (ca->timed) add_timer(&g->timer);
+  if (getg()->m->p == nullptr) netpoll_ensure_poller();
   uint32_t s = kWaitArming;
   if (!w->state.compare_exchange_strong(s, kWaitParked, std::memory_order_acq_rel)) ready(g);
 }
@@ -408,6 +409,22 @@ int pd_setfl(int fd, int flags, int (*apply)(int fd, int flags)) {
   return r;
 }
 
+int pd_fionbio(int fd, bool on, int (*apply)(int fd, int on)) {
+  PollDesc* pd = pd_get(fd);
+  if (pd == nullptr || pd->kind.load(std::memory_order_acquire) < FdKind::kFile) return apply(fd, on);
+  Guard<SpinLock> l(pd->lock);
+  int r = 0;
+  if (pd->nb_users > 0) {
+    // Our transient O_NONBLOCK stays until the last user restores saved_fl.
+    pd->saved_fl = on ? (pd->saved_fl | O_NONBLOCK) : (pd->saved_fl & ~O_NONBLOCK);
+    if (on) r = apply(fd, on);
+  } else {
+    r = apply(fd, on);
+  }
+  if (r >= 0) pd->nonblock.store(on, std::memory_order_relaxed);
+  return r;
+}
+
 int pd_getfl_mask(int fd, int flags) {
   PollDesc* pd = pd_get(fd);
   if (pd == nullptr || pd->kind.load(std::memory_order_acquire) < FdKind::kFile) return flags;
@@ -439,6 +456,17 @@ void pd_nonblock_end(PollDesc* pd, int fd) {
   if (pd->nb_users == 0 || --pd->nb_users != 0) return;  // 0: reset by a close under us
   if (!(pd->saved_fl & O_NONBLOCK)) os::fcntl(fd, F_SETFL, pd->saved_fl);
 }
+
+void pd_set_timeout(int fd, int dir, int64_t ns) {
+  uint32_t gen;
+  PollDesc* pd = pd_classify(fd, &gen);
+  if (pd == nullptr) return;
+  (dir == kDirRead ? pd->rcvtimeo : pd->sndtimeo).store(ns, std::memory_order_relaxed);
+}
+
+static pid_t g_owner_pid;
+void pd_process_init() { g_owner_pid = os::getpid(); }
+bool pd_foreign_process() { return os::getpid() != g_owner_pid; }
 
 int pd_register(PollDesc* pd, int fd, uint32_t gen) {
   uint8_t r = pd->reg.load(std::memory_order_acquire);

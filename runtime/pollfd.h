@@ -143,6 +143,8 @@ void pd_close_range_end(unsigned lo, unsigned hi);
 // flags (F_SETFL) or the FIONBIO ioctl through apply(), keeping a transient
 // O_NONBLOCK of ours in place. Returns apply's result.
 int pd_setfl(int fd, int flags, int (*apply)(int fd, int flags));
+// pd_fionbio: ioctl(FIONBIO) through apply(fd, on), the same way.
+int pd_fionbio(int fd, bool on, int (*apply)(int fd, int on));
 // pd_getfl_mask: F_GETFL result as the program must see it.
 int pd_getfl_mask(int fd, int flags);
 // pd_refresh_nonblock rereads O_NONBLOCK of a shared description.
@@ -153,6 +155,16 @@ bool pd_refresh_nonblock(PollDesc* pd, int fd);
 // the last one restores the flags. Never on fds 0-2 (the caller checks).
 void pd_nonblock_begin(PollDesc* pd, int fd);
 void pd_nonblock_end(PollDesc* pd, int fd);
+
+// pd_set_timeout records SO_RCVTIMEO (dir kDirRead) or SO_SNDTIMEO.
+void pd_set_timeout(int fd, int dir, int64_t ns);
+
+// pd_process_init records the process that owns the table (at runtime start
+// and in a fork child). pd_foreign_process: the caller runs in another
+// process that shares our memory (a vfork child, before exec): its close()
+// and dup2() must not touch the parent's table.
+void pd_process_init();
+bool pd_foreign_process();
 
 // pd_register adds fd to the epoll set (once per generation). Returns 1 if it
 // registered just now (the caller retries its call before parking: the fd

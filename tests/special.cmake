@@ -43,3 +43,66 @@ endif()
 if(TARGET prog_blocking_burst)
   add_test(NAME check/max-threads COMMAND ${CHECKS}/max_threads.sh ${GMP_LIB} $<TARGET_FILE:prog_blocking_burst>)
 endif()
+
+# --- netpoller -----------------------------------------------------------
+# 2000 connections, every server thread blocked in read: few kernel threads.
+if(TARGET prog_net_threads)
+  add_test(NAME check/kernel-threads/net_threads
+    COMMAND ${CHECKS}/threads.sh ${GMP_LIB} $<TARGET_FILE:prog_net_threads>)
+  set_tests_properties(check/kernel-threads/net_threads PROPERTIES TIMEOUT 300)
+endif()
+# close()/dup2() wake blocked calls with EBADF: a documented deviation that
+# hangs natively, so it runs preloaded only.
+if(TARGET prog_net_close_wakes)
+  add_test(NAME check/preload-only/net_close_wakes
+    COMMAND ${CHECKS}/preload_only.sh ${GMP_LIB} $<TARGET_FILE:prog_net_close_wakes>)
+  set_tests_properties(check/preload-only/net_close_wakes PROPERTIES TIMEOUT 300)
+endif()
+# Real servers preloaded, under load from clients that are not preloaded.
+if(TARGET prog_echo_server AND TARGET bench_echo_load)
+  add_test(NAME check/server/echo
+    COMMAND ${CHECKS}/servers.sh echo ${GMP_LIB} $<TARGET_FILE:prog_echo_server> $<TARGET_FILE:bench_echo_load>)
+endif()
+if(TARGET prog_http_server)
+  add_test(NAME check/server/http COMMAND ${CHECKS}/servers.sh http ${GMP_LIB} $<TARGET_FILE:prog_http_server>)
+endif()
+if(PYTHON3)
+  add_test(NAME check/server/python-http COMMAND ${CHECKS}/servers.sh python ${GMP_LIB} ${PYTHON3})
+endif()
+find_program(IPERF2 NAMES iperf)
+if(IPERF2 AND PYTHON3)
+  add_test(NAME check/server/iperf COMMAND ${CHECKS}/servers.sh iperf ${GMP_LIB} ${IPERF2})
+endif()
+foreach(t echo http python-http iperf)
+  if(TEST check/server/${t})
+    set_tests_properties(check/server/${t} PROPERTIES TIMEOUT 180)
+  endif()
+endforeach()
+
+# Observability (issue 6): G dumps, the deadlock report, GMP_STATS, gmprun
+# and the install layout. The dump and deadlock programs are linked with
+# -rdynamic so their function names are in the dynamic symbol table too (the
+# dump also reads .symtab through libunwind when it is installed).
+foreach(prog dump_parked deadlock_abba)
+  if(TARGET prog_${prog})
+    target_link_options(prog_${prog} PRIVATE -rdynamic)
+  endif()
+endforeach()
+if(TARGET prog_dump_parked)
+  add_test(NAME check/dump COMMAND ${CHECKS}/dump.sh ${GMP_LIB} $<TARGET_FILE:prog_dump_parked>)
+endif()
+if(TARGET prog_deadlock_abba AND TARGET prog_deadlock_none)
+  add_test(NAME check/deadlock COMMAND ${CHECKS}/deadlock.sh ${GMP_LIB}
+    $<TARGET_FILE:prog_deadlock_abba> $<TARGET_FILE:prog_deadlock_none>)
+endif()
+if(TARGET prog_stats_contend AND PYTHON3)
+  add_test(NAME check/stats COMMAND ${CHECKS}/stats.sh ${GMP_LIB} $<TARGET_FILE:prog_stats_contend>)
+  add_test(NAME check/gmprun COMMAND ${CHECKS}/gmprun.sh ${GMP_LIB} ${CMAKE_SOURCE_DIR}/scripts/gmprun
+    $<TARGET_FILE:prog_stats_contend>)
+  add_test(NAME check/install COMMAND ${CHECKS}/install.sh ${CMAKE_BINARY_DIR} $<TARGET_FILE:prog_stats_contend>)
+endif()
+foreach(t dump deadlock stats gmprun install)
+  if(TEST check/${t})
+    set_tests_properties(check/${t} PROPERTIES TIMEOUT 300)
+  endif()
+endforeach()
