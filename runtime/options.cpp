@@ -2,6 +2,7 @@
 #include "runtime/options.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <initializer_list>
 
@@ -14,8 +15,9 @@ static Options g_options;
 
 const Options& options() { return g_options; }
 
-const char* const kOptionNames[] = {"GOMAXPROCS", "GMP_STACK_SIZE", "GMP_MAX_THREADS",
-                                    "GMP_LOCK_MAIN", "GMP_DEBUG", nullptr};
+const char* const kOptionNames[] = {"GOMAXPROCS",    "GMP_STACK_SIZE", "GMP_MAX_THREADS",
+                                    "GMP_LOCK_MAIN", "GMP_DEBUG",      "GMP_STATS",
+                                    nullptr};
 
 bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
   if (!s || !*s) return false;
@@ -75,6 +77,11 @@ bool parse_bool(const char* s, bool* out) {
   return false;
 }
 
+static bool str_eq(const char* a, const char* b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
 bool parse_debug(const char* s, Options* o, const char** bad) {
   // items: key=value separated by commas; no allocation.
   while (*s) {
@@ -107,6 +114,12 @@ bool parse_debug(const char* s, Options* o, const char** bad) {
       o->schedtrace_ms = int(v);
     } else if (key_is("scheddetail") && parse_int(val, 0, 1, &v)) {
       o->scheddetail = v != 0;
+    } else if (key_is("dump") && parse_int(val, 0, 1, &v)) {
+      o->dump_at_exit = v != 0;
+    } else if (key_is("deadlock") && (val[0] == 'e' ? str_eq(val, "exit") : parse_int(val, 0, 1, &v))) {
+      o->deadlock = val[0] == 'e' ? kDeadlockExit : int(v);
+    } else if (key_is("options") && parse_int(val, 0, 1, &v)) {
+      o->print_options = v != 0;
     } else {
       *bad = item;
       return false;
@@ -168,6 +181,37 @@ static size_t native_stack_size() {
   return (s + 4095) & ~size_t(4095);
 }
 
+// stats_path makes GMP_STATS absolute against the starting directory, so a
+// program that changes directory still writes where the user pointed.
+static bool stats_path(const char* v, char* out, size_t cap) {
+  size_t n = 0;
+  if (v[0] != '/') {
+    if (getcwd(out, cap) == nullptr) return false;
+    while (out[n]) n++;
+    if (n + 1 >= cap) return false;
+    if (n == 0 || out[n - 1] != '/') out[n++] = '/';
+  }
+  for (; *v; v++) {
+    if (n + 1 >= cap) return false;
+    out[n++] = *v;
+  }
+  out[n] = 0;
+  return true;
+}
+
+// print_options (GMP_DEBUG=options=1) prints the effective table, one line
+// per option, in the form the environment takes.
+static void print_options(const Options& o) {
+  static const char* const kDeadlock[] = {"0", "1", "exit"};
+  rawlog("libgmp: GOMAXPROCS=%d\n", o.gomaxprocs);
+  rawlog("libgmp: GMP_STACK_SIZE=%lu\n", (unsigned long)o.stack_size);
+  rawlog("libgmp: GMP_MAX_THREADS=%ld\n", (long)o.max_threads);
+  rawlog("libgmp: GMP_LOCK_MAIN=%d\n", o.lock_main ? 1 : 0);
+  rawlog("libgmp: GMP_DEBUG=schedtrace=%d,scheddetail=%d,dump=%d,deadlock=%s,options=1\n",
+         o.schedtrace_ms, o.scheddetail ? 1 : 0, o.dump_at_exit ? 1 : 0, kDeadlock[o.deadlock]);
+  rawlog("libgmp: GMP_STATS=%s\n", o.stats_file);
+}
+
 static void warn_bad(const char* name, const char* value, const char* what) {
   rawlog("libgmp: ignoring %s=%s (%s); using the default\n", name, value, what);
 }
@@ -180,6 +224,10 @@ void options_init() {
   o.lock_main = true;
   o.schedtrace_ms = 0;
   o.scheddetail = false;
+  o.dump_at_exit = false;
+  o.deadlock = kDeadlockReport;
+  o.print_options = false;
+  o.stats_file[0] = 0;
 
   if (const char* v = os::getenv_raw("GOMAXPROCS")) {
     int64_t n;
@@ -209,7 +257,15 @@ void options_init() {
     if (parse_debug(v, &tmp, &bad))
       o = tmp;
     else
-      rawlog("libgmp: ignoring GMP_DEBUG=%s (cannot use \"%s\"; want schedtrace=MS,scheddetail=1)\n", v, bad);
+      rawlog("libgmp: ignoring GMP_DEBUG=%s (cannot use \"%s\"; want key=value items among "
+             "schedtrace=MS, scheddetail=0/1, dump=0/1, deadlock=0/1/exit, options=0/1)\n",
+             v, bad);
+  }
+  if (const char* v = os::getenv_raw("GMP_STATS")) {
+    if (*v && !stats_path(v, o.stats_file, sizeof o.stats_file)) {
+      o.stats_file[0] = 0;
+      warn_bad("GMP_STATS", v, "want a path shorter than 4096 bytes, relative ones from a readable directory");
+    }
   }
   if (const char* v = os::getenv_raw("GMP_LOCK_MAIN")) {
     bool b;
@@ -218,6 +274,7 @@ void options_init() {
     else
       warn_bad("GMP_LOCK_MAIN", v, "want 1/0, true/false, yes/no or on/off");
   }
+  if (o.print_options) print_options(o);
 }
 
 }  // namespace gmp

@@ -18,6 +18,19 @@ struct Options {
   // GMP_DEBUG=key=value,...: Go's GODEBUG conventions.
   int schedtrace_ms;       // schedtrace=MS: a SCHED line every MS ms (0 = off)
   bool scheddetail;        // scheddetail=1: per-P/M/G lines with each trace
+  bool dump_at_exit;       // dump=1: print every G when the process exits
+  int deadlock;            // deadlock=0|1|exit: DeadlockMode
+  bool print_options;      // options=1: print the effective table at start
+  // GMP_STATS=FILE: counters as JSON at exit. Empty: off. A relative path is
+  // made absolute against the starting directory; "%p" becomes the pid.
+  char stats_file[4096];
+};
+
+// DeadlockMode: what the deadlock detector (deadlock.cpp) does.
+enum DeadlockMode : int {
+  kDeadlockOff = 0,     // deadlock=0: never look
+  kDeadlockReport = 1,  // deadlock=1 (default): report once, keep waiting
+  kDeadlockExit = 2,    // deadlock=exit: report, then exit with status 2
 };
 
 // parse_debug parses a GMP_DEBUG value into o; returns false (and names the

@@ -1,0 +1,139 @@
+// deadlock.cpp — the deadlock detector (after Go's proc.go:checkdead).
+//
+// The program is deadlocked when no G can ever run again without help from
+// outside the runtime's view. We say so when all of these hold at once:
+//   1. every P is idle, no M spins, the global run queue and every local run
+//      queue are empty, and no M is blocked in the poller (sched.lastpoll);
+//   2. no timer is armed on any P (a sleep or a timed wait will end) and no
+//      G waits on an fd (netpoll_waiters: I/O can arrive);
+//   3. every M is idle: on sched.midle, or locked to a G that is parked or
+//      dead (M0 while main waits). An M that is not idle runs user code or a
+//      blocking call — "user code is a syscall" (sched.cpp) — and may wake
+//      anyone, as Go's checkdead counts such Ms as running;
+//   4. every G is parked with a synchronization WaitReason (mutex, cond,
+//      rwlock, semaphore, barrier, once, join, futex) or is dead, and at least
+//      one is parked.
+// Go checks all of this under sched.lock, which every transition takes. Ours
+// do not (run queues and G status are lock-free), so the check is a
+// snapshot validated twice: conditions 1-3 are read before and after the G
+// scan, and so is the sum of M.ticks (one tick per G started or resumed on
+// an M). A G readied during the scan is then either still queued (1 fails),
+// held by a non-idle M (3 fails) or already resumed (the tick sum moved).
+// The one window left is a G readied by a thread the runtime does not know
+// (a signal handler on a foreign thread) between our status read and its
+// queue insertion: the report may then be wrong, which is why by default it
+// is only a report and the program keeps waiting, as native code would.
+//
+// Threads that never went through our pthread_create (glibc's SIGEV_THREAD
+// timer helper, raw clone) are invisible; a program whose only waker is such
+// a thread is reported (docs/compatibility.md).
+#include "runtime/deadlock.h"
+
+#include "runtime/dump.h"
+#include "runtime/netpoll.h"
+#include "runtime/options.h"
+#include "runtime/os.h"
+#include "runtime/rawlog.h"
+#include "runtime/sched_internal.h"
+#include "runtime/stats.h"
+
+namespace gmp {
+
+namespace {
+
+std::atomic<bool> g_reported{false};  // set once, by the M that reports
+
+bool sync_reason(WaitReason r) {
+  switch (r) {
+    case WaitReason::kMutex:
+    case WaitReason::kCond:
+    case WaitReason::kRwlock:
+    case WaitReason::kSem:
+    case WaitReason::kBarrier:
+    case WaitReason::kOnce:
+    case WaitReason::kJoin:
+    case WaitReason::kFutex:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// quiet: conditions 1 and 2, lock-free.
+bool quiet() {
+  if (sched.npidle.load(std::memory_order_seq_cst) != sched.gomaxprocs) return false;
+  if (sched.nmspinning.load(std::memory_order_seq_cst) != 0) return false;
+  if (sched.runqsize.load(std::memory_order_seq_cst) != 0) return false;
+  if (sched.lastpoll.load(std::memory_order_seq_cst) == 0) return false;
+  if (netpoll_waiters() != 0) return false;
+  for (int i = 0; i < sched.gomaxprocs; i++) {
+    P* p = sched.allp[i];
+    if (p->timer0.load(std::memory_order_acquire) != 0 || !runq_empty(p)) return false;
+  }
+  return true;
+}
+
+// all_ms_idle: condition 3. sched.lock must be held (midle, nmidle, mcount).
+bool all_ms_idle() {
+  int32_t busy = sched.mcount - sched.nmidle;
+  for (M* m = m_list(); m && busy > 0; m = m->alllink) {
+    G* lg = m->lockedg;
+    if (lg == nullptr) continue;
+    GStatus s = lg->status.load(std::memory_order_acquire);
+    if (s != GStatus::kWaiting && s != GStatus::kDead) continue;
+    bool listed = false;
+    for (M* i = sched.midle; i && !listed; i = i->schedlink) listed = i == m;
+    if (!listed) busy--;  // parked with its locked G, off the idle list
+  }
+  return busy <= 0;
+}
+
+bool settled() {
+  if (!quiet()) return false;
+  Guard<Lock> l(sched.lock);
+  return all_ms_idle();
+}
+
+uint64_t tick_sum() {
+  uint64_t n = 0;
+  for (M* m = m_list(); m; m = m->alllink) n += m->ticks.load(std::memory_order_acquire);
+  return n;
+}
+
+// all_gs_blocked: condition 4.
+bool all_gs_blocked() {
+  bool ok = true;
+  int blocked = 0;
+  g_foreach([&](G* g) {
+    if (!ok || g->is_g0) return;
+    GStatus s = g->status.load(std::memory_order_acquire);
+    if (s == GStatus::kIdle || s == GStatus::kDead) return;
+    if (s == GStatus::kWaiting && sync_reason(g->wait_reason))
+      blocked++;
+    else
+      ok = false;
+  });
+  return ok && blocked > 0;
+}
+
+}  // namespace
+
+void deadlock_check() {
+  int mode = options().deadlock;
+  if (mode == kDeadlockOff || g_reported.load(std::memory_order_relaxed)) return;
+  if (!quiet()) return;  // the common case: a few loads
+  uint64_t ticks = tick_sum();
+  if (!settled() || !all_gs_blocked() || !settled() || tick_sum() != ticks) return;
+  if (g_reported.exchange(true, std::memory_order_acq_rel)) return;
+
+  rawlog("libgmp: all green threads are asleep - deadlock!\n\n");
+  dump_all(DumpWhy::kDeadlock, nullptr);
+  if (mode == kDeadlockExit) {
+    stats_write();
+    os::exit_group(2);
+  }
+  rawlog("libgmp: the program keeps waiting, as it would natively "
+         "(GMP_DEBUG=deadlock=exit makes this fatal)\n");
+}
+
+}  // namespace gmp
