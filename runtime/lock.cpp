@@ -31,11 +31,16 @@ void Note::wakeup() {
   if (key_.exchange(1, std::memory_order_acq_rel) == 2) os::futex_wake(addr_of(key_), 1);
 }
 
-void Note::spin_sleep(int spins) {
+bool Note::spin(int spins) {
   for (int i = 0; i < spins; i++) {
-    if (key_.load(std::memory_order_acquire) == 1) return;
+    if (key_.load(std::memory_order_acquire) == 1) return true;
     __builtin_ia32_pause();
   }
+  return key_.load(std::memory_order_acquire) == 1;
+}
+
+void Note::spin_sleep(int spins) {
+  if (spin(spins)) return;
   for (;;) {
     uint32_t k = 0;
     if (!key_.compare_exchange_strong(k, 2, std::memory_order_acq_rel) && k == 1) return;

@@ -75,6 +75,8 @@ class Note {
   void wakeup();
   void sleep() { spin_sleep(0); }
   void spin_sleep(int spins);
+  // spin polls for up to `spins` pause loops; true if woken meanwhile.
+  bool spin(int spins);
   bool sleep_for(int64_t ns);
 
  private:

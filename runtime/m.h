@@ -27,6 +27,7 @@ struct M {
   bool spinning = false;      // looking for work; counted in sched.nmspinning
   M* schedlink = nullptr;     // sched.midle link; guarded by sched.lock
   M* alllink = nullptr;       // list of every M (m_list); written once, before publication
+  std::atomic<bool> dead{false};  // its kernel thread exited (idle reaping); never reused
   G* lockedg = nullptr;       // G that may run only here (main G)
   Note park;                  // stopm sleeps here; startm wakes it
   ctx::Context g0ctx = nullptr;  // g0's saved context while a G runs

@@ -56,11 +56,14 @@
 #include <cstring>
 
 #include "preload/real.h"
+#include "runtime/deadlock.h"
+#include "runtime/dump.h"
 #include "runtime/netpoll.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
+#include "runtime/stats.h"
 #include "runtime/thread.h"
 
 namespace gmp {
@@ -291,13 +294,51 @@ static void newm(P* p, bool spinning) {
 // sleeps in the kernel: main <-> worker hand-offs are usually that quick.
 constexpr int kHandoffSpins = 2000;
 
+// kIdleReapNs: an M idle this long exits if another M is idle too. Go never
+// frees Ms; we do, so a burst of blocking calls (each retake may start an M)
+// does not leave kernel threads behind for the life of the program.
+constexpr int64_t kIdleReapNs = 100 * 1000 * 1000;
+
+// mexit ends an idle M's kernel thread (the M struct stays on the all-M
+// list, marked dead). Runs on its g0, holding no P.
+[[noreturn]] static void mexit(M* m) {
+  m->dead.store(true, std::memory_order_release);
+  real::pthread_exit(nullptr);
+  __builtin_unreachable();
+}
+
 // stopm parks the M on the idle list until startm hands it a P.
 static void stopm(M* m, int spins = 0) {
   {
     Guard<Lock> l(sched.lock);
     mput(m);
   }
-  m->park.spin_sleep(spins);
+  deadlock_check();
+  if (m != sched.m0 && !m->park.spin(spins)) {
+    while (!m->park.sleep_for(kIdleReapNs)) {
+      // Idle for a while: leave if we are still on the idle list and not
+      // alone. (No Guard: mexit's thread exit unwinds this frame.)
+      sched.lock.lock();
+      if (sched.nmidle <= 1) {
+        sched.lock.unlock();
+        continue;
+      }
+      M** pp = &sched.midle;
+      while (*pp && *pp != m) pp = &(*pp)->schedlink;
+      if (*pp != m) {  // startm took us: its wakeup is on the way
+        sched.lock.unlock();
+        break;
+      }
+      *pp = m->schedlink;
+      sched.nmidle--;
+      sched.mcount--;
+      sched.lock.unlock();
+      mexit(m);
+    }
+    m->park.sleep();  // returns at once unless startm's wakeup is still coming
+  } else {
+    m->park.spin_sleep(spins);
+  }
   m->park.clear();
   acquirep(m, m->nextp);
   m->nextp = nullptr;
@@ -371,6 +412,7 @@ static void wake_netpoller(int64_t when) {
 
 // handoffp gives away p (released by an M that is about to block or sleep).
 void handoffp(P* p) {
+  stats_add(kStatHandoffs);
   if (!runq_empty(p) || sched.runqsize.load(std::memory_order_seq_cst) != 0) {
     startm(p, false);
     return;
@@ -469,6 +511,7 @@ top:
   if (netpoll_waiters() > 0 && sched.lastpoll.load() != 0) {
     int n;
     if (G* list = netpoll(0, &n)) {
+      stats_add(kStatNetpollWakeups, n);
       G* g = list;
       inject_list(g->schedlink, n - 1);
       return g;
@@ -552,6 +595,7 @@ top:
     }
     int n;
     G* list = netpoll(delay, &n);
+    stats_add(kStatNetpollWakeups, n);
     sched.poll_until.store(0, std::memory_order_seq_cst);
     sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
     P* np;
@@ -605,6 +649,7 @@ static void execute(M* m, G* g, bool inherit) {
   m->curg = g;
   if (!inherit) p->schedtick.fetch_add(1, std::memory_order_relaxed);
   m->ticks.fetch_add(1, std::memory_order_relaxed);
+  stats_add(kStatContextSwitches);
   set_g(g);
   ctx::Transfer t = ctx::jump(g->ctx, m);
   set_g(m->g0);
@@ -707,6 +752,7 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
   enter(m, &took);
   g->wait_reason = r;
   g->wait_since = os::nanotime();
+  stats_park(r);
   ParkArgs pa{unlock, arg};
   mcall(g, park_m, &pa);
   g->wait_reason = WaitReason::kNone;
@@ -757,12 +803,14 @@ void yield() {
   bool took;
   enter(g->m, &took);
   g->wait_reason = WaitReason::kYield;
+  stats_add(kStatYields);
   mcall(g, yield_m, nullptr);
   g->wait_reason = WaitReason::kNone;
   leave(g->m);
 }
 
 void spawn(G* g) {
+  stats_spawn(g);
   g->status.store(GStatus::kRunnable, std::memory_order_release);
   G* cur = getg();
   P* p = nullptr;
@@ -781,6 +829,7 @@ void goexit(void (*finish)(G*, void*), void* arg) {
   G* g = getg();
   bool took;
   enter(g->m, &took);
+  stats_exit(g);
   mcall(g, finish, arg);
   fatal("goexit: a dead G was resumed");
 }
@@ -793,6 +842,7 @@ G* entersyscall() {
   // call for sysmon (a plain store: the owner is the only regular writer).
   if (P* p = g->m->p) p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   g->status.store(GStatus::kSyscall, std::memory_order_release);
+  stats_add(kStatSyscalls);
   sysmon_wake();
   return g;
 }
@@ -803,6 +853,7 @@ G* entersyscallblock() {
   if (g == nullptr || g->is_g0) return nullptr;
   M* m = g->m;
   bool took;
+  stats_add(kStatSyscalls);
   if (P* p = enter(m, &took)) {
     p->syscalltick.fetch_add(1, std::memory_order_relaxed);
     handoffp(releasep(m));
@@ -822,6 +873,7 @@ void exitsyscall(G* g) {
   M* m = g->m;
   bool took;
   if (enter(m, &took)) {  // fast path: the P is still ours
+    stats_add(kStatExitsyscallFast);
     g->status.store(GStatus::kRunning, std::memory_order_release);
     if (took) leave(m);
     return;
@@ -873,6 +925,7 @@ void runtime_start() {
 
   // M0: this thread. Its g0 gets a stack of its own.
   M* m0 = alloc_m();
+  sched.m0 = m0;
   m0->id = sched.mnext++;
   sched.mcount = 1;
   m0->rand = 0x2545f4914f6cdd1dull;
@@ -903,6 +956,8 @@ void runtime_start() {
   }
   sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
   set_g(g1);
+  stats_start();
+  dump_start();
   g_started.store(true, std::memory_order_release);
   sysmon_start();
   leave(m0);

@@ -26,6 +26,7 @@ struct Sched {
   int32_t nmidle = 0;  // [lock]
   int32_t mcount = 0;  // Ms ever created and not exited [lock]
   int32_t mnext = 0;   // next M id [lock]
+  M* m0 = nullptr;     // the original thread's M (never exits); set at start
 
   P* pidle = nullptr;                // idle Ps [lock]
   std::atomic<int32_t> npidle{0};    // written under lock, read anywhere
@@ -44,6 +45,10 @@ extern Sched sched;
 
 // handoffp gives away a P nobody runs now (sched.cpp).
 void handoffp(P* p);
+// wakep starts a spinning M on an idle P, if none spins (sched.cpp). The
+// netpoller calls it when a G parks on an fd from an M that lost its P, so
+// that some M becomes the poller.
+void wakep();
 // sysmon (sysmon.cpp): started once by runtime_start; sysmon_wake ends its
 // deep sleep (called when a P is acquired or a G enters a blocking call).
 void sysmon_start();

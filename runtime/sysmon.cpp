@@ -59,6 +59,27 @@ std::atomic<uint64_t> g_retakes{0};
 
 int64_t cpu_ns(M* m) { return m->cpuclock == -1 ? -1 : os::clock_ns(m->cpuclock); }
 
+// task_runnable: the kernel's view of one of our threads is state R (running
+// or waiting for a CPU). An M that used no CPU for a tick but is R was only
+// descheduled (the machine is oversubscribed), not blocked: taking its P
+// would just add an M. Read only when the CPU clock already looks stuck.
+bool task_runnable(int32_t tid) {
+  char path[64], buf[256];
+  rawfmt(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  int fd = os::open_rdonly(path);
+  if (fd < 0) return false;
+  long n = os::read(fd, buf, sizeof buf - 1);
+  os::close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  // "pid (comm) S ...": comm may contain spaces and parentheses; the state
+  // follows the last ')'.
+  char* close = nullptr;
+  for (char* c = buf; *c; c++)
+    if (*c == ')') close = c;
+  return close && close[1] == ' ' && close[2] == 'R';
+}
+
 uint32_t retake(int64_t now) {
   uint32_t n = 0;
   for (int i = 0; i < sched.gomaxprocs; i++) {
@@ -88,7 +109,8 @@ uint32_t retake(int64_t now) {
     bool stuck = in_syscall;
     if (!stuck) {
       int64_t c = cpu_ns(m);
-      stuck = c >= 0 && c == t.cpu;  // no CPU progress: blocked in the kernel
+      // No CPU progress and not waiting for a CPU: blocked in the kernel.
+      stuck = c >= 0 && c == t.cpu && !task_runnable(m->tid);
       t.cpu = c;
     }
     int64_t held = now - t.since;
