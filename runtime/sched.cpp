@@ -620,13 +620,17 @@ static void execute(M* m, G* g, bool inherit) {
   // block, so only the current-G slot changes for it.
   bool own_tls = g->tcb != nullptr && g->tcb != m->tcb;
   if (own_tls) {
+    tls_switch_in(m->tcb, g->tcb);
     tls_set_slot(g->tcb, g);
     tls_set_tp(g->tcb);
   } else {
     set_g(g);
   }
   ctx::Transfer t = ctx::jump(g->ctx, m);
-  if (own_tls) tls_set_tp(m->tcb);
+  if (own_tls) {
+    tls_set_tp(m->tcb);
+    tls_switch_out(m->tcb, g->tcb);
+  }
   set_g(m->g0);
   after_switch(m, static_cast<G*>(t.data), t.fctx);
 }

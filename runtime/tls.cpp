@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "runtime/g.h"
@@ -44,6 +45,15 @@ constexpr size_t kGuardsize = 1696;
 constexpr size_t kRes = 1720;          // this thread's resolver state
 constexpr size_t kRseqCpuId = 2340;    // rseq_area.cpu_id: -2 = not registered
 
+// The words of libc's TLS block that a fresh thread's first malloc sets (its
+// tcache and its arena), found by probing a scratch block at start. Gs do
+// not get their own: switch-in lends the M's to the G, switch-out takes them
+// back, so each kernel thread keeps one tcache however many Gs run on it.
+// malloc never yields, so one tcache is still used by one G at a time.
+constexpr int kMaxCarry = 4;
+ptrdiff_t g_carry_off[kMaxCarry];
+int g_ncarry = 0;
+
 void* (*dl_allocate_tls)(void*);
 void (*dl_deallocate_tls)(void*, bool);
 ptrdiff_t g_slot_off, g_resp_off;
@@ -73,6 +83,59 @@ void tls_set_tp(void* tp) {
 
 void tls_set_slot(void* tp, G* g) { at<G*>(tp, g_slot_off) = g; }
 
+namespace {
+struct LibcTls {
+  ptrdiff_t off = 0;  // from the thread pointer
+  size_t size = 0;
+};
+
+int find_libc_tls(struct dl_phdr_info* info, size_t, void* arg) {
+  auto* out = static_cast<LibcTls*>(arg);
+  if (!info->dlpi_name || !strstr(info->dlpi_name, "libc.so.6") || !info->dlpi_tls_data) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_TLS) {
+      out->off = static_cast<char*>(info->dlpi_tls_data) - static_cast<char*>(tls_tp());
+      out->size = info->dlpi_phdr[i].p_memsz;
+      return 1;
+    }
+  return 0;
+}
+
+// probe_malloc_words runs one malloc on a scratch block and records which
+// word-aligned slots of libc's TLS changed from zero.
+void probe_malloc_words(void* tp) {
+  LibcTls libc;
+  dl_iterate_phdr(find_libc_tls, &libc);
+  if (libc.size == 0 || libc.size > 4096) fatal("cannot locate libc's TLS block");
+  void* scratch = dl_allocate_tls(nullptr);
+  if (!scratch) fatal("cannot allocate a probe TLS block");
+  at<void*>(scratch, kTcb) = scratch;
+  at<void*>(scratch, kSelf) = scratch;
+  at<int>(scratch, kMultipleThreads) = 1;
+  at<uintptr_t>(scratch, kStackGuard) = at<uintptr_t>(tp, kStackGuard);
+  at<uintptr_t>(scratch, kPointerGuard) = at<uintptr_t>(tp, kPointerGuard);
+  size_t words = libc.size / sizeof(uintptr_t);
+  uintptr_t before[512];
+  auto* region = reinterpret_cast<uintptr_t*>(static_cast<char*>(scratch) + libc.off);
+  memcpy(before, region, words * sizeof(uintptr_t));
+  tls_set_tp(scratch);
+  void* volatile p = malloc(64);
+  free(p);
+  tls_set_tp(tp);
+  for (size_t i = 0; i < words && g_ncarry < kMaxCarry; i++)
+    if (before[i] == 0 && region[i] != 0) g_carry_off[g_ncarry++] = libc.off + ptrdiff_t(i * sizeof(uintptr_t));
+  // The scratch block (and the tcache it now owns) stays allocated: once.
+}
+}  // namespace
+
+void tls_switch_in(void* m_tp, void* g_tp) {
+  for (int i = 0; i < g_ncarry; i++) at<uintptr_t>(g_tp, g_carry_off[i]) = at<uintptr_t>(m_tp, g_carry_off[i]);
+}
+
+void tls_switch_out(void* m_tp, void* g_tp) {
+  for (int i = 0; i < g_ncarry; i++) at<uintptr_t>(m_tp, g_carry_off[i]) = at<uintptr_t>(g_tp, g_carry_off[i]);
+}
+
 void tls_init() {
   if (const char* v = os::getenv_raw("GMP_TLS"); v && v[0] == '0') return;  // kill switch
   if (strcmp(gnu_get_libc_version(), "2.36") != 0)
@@ -90,6 +153,7 @@ void tls_init() {
   g_slot_off = reinterpret_cast<char*>(current_g_slot()) - static_cast<char*>(tp);
   g_resp_off = static_cast<char*>(resp) - static_cast<char*>(tp);
   g_fsgsbase = getauxval(AT_HWCAP2) & 2;
+  probe_malloc_words(tp);
   g_enabled = true;
 }
 

@@ -32,6 +32,10 @@ void tls_set_tp(void* tp);
 bool tls_alloc(G* g);
 // tls_release keeps g's TCB for reuse by the next G in the same struct.
 void tls_release(G* g);
+// tls_switch_in / tls_switch_out lend the M's malloc state (tcache, arena)
+// to the G it runs and take it back: see tls.cpp.
+void tls_switch_in(void* m_tp, void* g_tp);
+void tls_switch_out(void* m_tp, void* g_tp);
 // tls_set_slot stores g in the current-G slot of the TLS block at tp.
 void tls_set_slot(void* tp, G* g);
 // tls_thread_start does glibc's per-thread setup that start_thread would
