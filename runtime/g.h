@@ -89,6 +89,9 @@ struct G {
   // thread, the others only by the G itself.
   std::atomic<uint32_t> cancel{0};
 
+  // --- thread-local storage (tls.cpp) ---
+  void* tcb = nullptr;         // TCB/thread pointer loaded while this G runs
+
   // --- stack ---
   Stack stack;
   bool user_stack = false;

@@ -39,6 +39,7 @@ struct M {
   void* after_arg = nullptr;
 
   pthread_t thread{};         // glibc handle of the kernel thread
+  void* tcb = nullptr;        // the kernel thread's own TCB: g0 runs on it
   clockid_t cpuclock = -1;    // its CPU-time clock (sysmon tells blocked from busy)
   int32_t tid = 0;            // kernel tid
   std::atomic<uint64_t> ticks{0};  // schedules done (progress, for sysmon)

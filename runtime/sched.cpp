@@ -65,6 +65,7 @@
 #include "runtime/sched_internal.h"
 #include "runtime/stats.h"
 #include "runtime/thread.h"
+#include "runtime/tls.h"
 
 namespace gmp {
 
@@ -87,6 +88,8 @@ __attribute__((noinline)) G* getg() {
   g = tls_g;
   return g;
 }
+
+G** current_g_slot() { return &tls_g; }
 
 __attribute__((noinline)) static void set_g(G* g) {
   asm volatile("" ::: "memory");
@@ -234,6 +237,7 @@ static void schedule(M* m) __attribute__((noreturn));
 static void* mstart(void* arg) {
   M* m = static_cast<M*>(arg);
   set_g(m->g0);
+  m->tcb = tls_tp();
   m->tid = os::gettid();
   real::pthread_getcpuclockid(real::pthread_self(), &m->cpuclock);
   acquirep(m, m->nextp);
@@ -284,7 +288,14 @@ static void newm(P* p, bool spinning) {
   real::pthread_attr_init(&attr);
   real::pthread_attr_setstacksize(&attr, 1 << 20);
   real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // glibc's pthread_create reads THREAD_SELF: run it on this kernel
+  // thread's own TCB, not on the calling G's.
+  void* tp = tls_tp();
+  M* cm = tls_enabled() && getg() ? getg()->m : nullptr;
+  bool swap = cm && cm->tcb && tp != cm->tcb;
+  if (swap) tls_set_tp(cm->tcb);
   int err = real::pthread_create(&m->thread, &attr, mstart, m);
+  if (swap) tls_set_tp(tp);
   real::pthread_attr_destroy(&attr);
   if (err != 0) fatal("cannot create a kernel thread (pthread_create: %s)", strerror(err));
 }
@@ -650,8 +661,21 @@ static void execute(M* m, G* g, bool inherit) {
   if (!inherit) p->schedtick.fetch_add(1, std::memory_order_relaxed);
   m->ticks.fetch_add(1, std::memory_order_relaxed);
   stats_add(kStatContextSwitches);
-  set_g(g);
+  // The G runs on its own TLS block (tls.h); g0 on the M's. G1 shares M0's
+  // block, so only the current-G slot changes for it.
+  bool own_tls = g->tcb != nullptr && g->tcb != m->tcb;
+  if (own_tls) {
+    tls_switch_in(m->tcb, g->tcb);
+    tls_set_slot(g->tcb, g);
+    tls_set_tp(g->tcb);
+  } else {
+    set_g(g);
+  }
   ctx::Transfer t = ctx::jump(g->ctx, m);
+  if (own_tls) {
+    tls_set_tp(m->tcb);
+    tls_switch_out(m->tcb, g->tcb);
+  }
   set_g(m->g0);
   after_switch(m, static_cast<G*>(t.data), t.fctx);
 }
@@ -913,6 +937,7 @@ SchedStats sched_stats() {
 ////////////////////////////////////////////////////////////////////////////
 
 void runtime_start() {
+  tls_init();
   netpoll_init();
   sched.gomaxprocs = options().gomaxprocs;
   for (int i = 0; i < sched.gomaxprocs; i++) {
@@ -931,6 +956,7 @@ void runtime_start() {
   m0->rand = 0x2545f4914f6cdd1dull;
   m0->thread = real::pthread_self();
   m0->tid = os::gettid();
+  m0->tcb = tls_tp();
   real::pthread_getcpuclockid(m0->thread, &m0->cpuclock);
   Stack g0stack;
   if (!stack_alloc(256 << 10, &g0stack)) fatal("cannot allocate the g0 stack of M0");
@@ -943,6 +969,7 @@ void runtime_start() {
   g1->goid = 1;
   g1->status.store(GStatus::kRunning, std::memory_order_relaxed);
   g1->m = m0;
+  if (tls_enabled()) g1->tcb = m0->tcb;
   g1->join.store(kJoinable, std::memory_order_relaxed);
   m0->curg = g1;
   if (options().lock_main) {

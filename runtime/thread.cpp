@@ -28,6 +28,7 @@
 #include "runtime/os.h"
 #include "runtime/sched.h"
 #include "runtime/sync.h"
+#include "runtime/tls.h"
 
 namespace gmp {
 
@@ -219,6 +220,11 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
     return EAGAIN;
   }
   g->guard_size = guard;
+  if (tls_enabled() && !tls_alloc(g)) {
+    if (!user_stack) stack_free(&g->stack);
+    g_release(g);
+    return EAGAIN;
+  }
   inherit_name(g);
   g->start = start;
   g->arg = arg;
@@ -233,6 +239,7 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
 // finish_exit runs on g0 once the exiting G is off its stack.
 static void finish_exit(G* g, void*) {
   if (!g->user_stack && g->stack.map) stack_free(&g->stack);
+  if (g->tcb) tls_release(g);
   g->status.store(GStatus::kDead, std::memory_order_release);
   uint32_t s = kJoinable;
   if (g->join.compare_exchange_strong(s, kZombie, std::memory_order_acq_rel)) {
@@ -246,6 +253,7 @@ static void finish_exit(G* g, void*) {
 }
 
 static void g_finish(G* g, void* retval) {
+  if (tls_enabled()) tls_thread_exit();  // thread_local destructors, as glibc: before keys
   run_key_destructors(g);
   g->retval = retval;
   if (g->lockedm) {  // main thread left through pthread_exit: free M0
@@ -260,6 +268,7 @@ static void g_finish(G* g, void* retval) {
 void thread_main(G* g) {
   EntryFrame frame;
   g->unwind_jmp = &frame;
+  if (tls_enabled()) tls_thread_start();
   if (setjmp(frame.jb) == 0) {
     void* r = g->start(g->arg);
     g_finish(g, r);
