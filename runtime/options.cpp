@@ -17,7 +17,7 @@ const Options& options() { return g_options; }
 
 const char* const kOptionNames[] = {"GOMAXPROCS",    "GMP_STACK_SIZE", "GMP_MAX_THREADS",
                                     "GMP_LOCK_MAIN", "GMP_DEBUG",      "GMP_STATS",
-                                    nullptr};
+                                    "GMP_TLS",       nullptr};
 
 bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
   if (!s || !*s) return false;
@@ -222,6 +222,7 @@ void options_init() {
   o.stack_size = native_stack_size();
   o.max_threads = 10000;
   o.lock_main = true;
+  o.tls = true;
   o.schedtrace_ms = 0;
   o.scheddetail = false;
   o.dump_at_exit = false;
@@ -266,6 +267,13 @@ void options_init() {
       o.stats_file[0] = 0;
       warn_bad("GMP_STATS", v, "want a path shorter than 4096 bytes, relative ones from a readable directory");
     }
+  }
+  if (const char* v = os::getenv_raw("GMP_TLS")) {
+    bool b;
+    if (parse_bool(v, &b))
+      o.tls = b;
+    else
+      warn_bad("GMP_TLS", v, "want 1/0, true/false, yes/no or on/off");
   }
   if (const char* v = os::getenv_raw("GMP_LOCK_MAIN")) {
     bool b;

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "runtime/g.h"
+#include "runtime/options.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
 
@@ -137,7 +138,7 @@ void tls_switch_out(void* m_tp, void* g_tp) {
 }
 
 void tls_init() {
-  if (const char* v = os::getenv_raw("GMP_TLS"); v && v[0] == '0') return;  // kill switch
+  if (!options().tls) return;  // GMP_TLS=0: Gs run on their M's TLS
   if (strcmp(gnu_get_libc_version(), "2.36") != 0)
     fatal("per-thread storage needs glibc 2.36 internals; this is glibc %s (set GMP_TLS=0 to run "
           "without per-thread TLS)",
