@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/msg.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -101,4 +102,16 @@ GMP_HOOK ssize_t msgrcv(int id, void* msg, size_t size, long type, int flags) {
 GMP_HOOK int msgsnd(int id, const void* msg, size_t size, int flags) {
   if (flags & IPC_NOWAIT) return real::msgsnd(id, msg, size, flags);
   return in_syscall([&] { return real::msgsnd(id, msg, size, flags); });
+}
+
+// Copies between descriptors in the kernel: they block like the I/O they do
+// (a socket or pipe that is full, a slow file), so they take the syscall path.
+GMP_HOOK ssize_t sendfile(int out, int in, off_t* off, size_t n) noexcept {
+  return in_syscall([&] { return real::sendfile(out, in, off, n); });
+}
+GMP_HOOK ssize_t sendfile64(int out, int in, off64_t* off, size_t n) noexcept {
+  return in_syscall([&] { return real::sendfile64(out, in, off, n); });
+}
+GMP_HOOK ssize_t splice(int in, off64_t* off_in, int out, off64_t* off_out, size_t n, unsigned int flags) {
+  return in_syscall([&] { return real::splice(in, off_in, out, off_out, n, flags); });
 }

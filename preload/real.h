@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <sys/file.h>
 #include <sys/msg.h>
+#include <sys/sendfile.h>
 #include <netdb.h>
 #include <fcntl.h>
 #include <cstdlib>

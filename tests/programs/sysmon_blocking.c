@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +74,20 @@ static void *stdio_writer(void *a) {
   for (int i = 0; i < 512; i++) fputs(line, f); /* 512 KiB: far more than the pipe holds */
   fclose(f);
   return a;
+}
+
+static char sfpath[64];
+static void *sendfile_writer(void *a) {
+  int in = open(sfpath, O_RDONLY);
+  long left = 512 * 1024;
+  while (left > 0) {
+    ssize_t n = sendfile(pipefd[1], in, NULL, left);
+    if (n <= 0) break;
+    left -= n;
+  }
+  close(in);
+  close(pipefd[1]);
+  return (void *)left;
 }
 
 static void *waiter(void *a) {
@@ -175,6 +190,17 @@ int main(void) {
   ok &= run("raw syscall instruction (nanosleep 300 ms)", raw_sleep, NULL, 0);
   if (pipe(pipefd) != 0) return 1;
   ok &= run("fputs into a pipe whose reader sleeps", stdio_writer, slow_reader, 512 * 1023);
+  snprintf(sfpath, sizeof sfpath, "/tmp/gmp-sendfile-%d", (int)getpid());
+  {
+    int fd = open(sfpath, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    static char block[512 * 1024];
+    memset(block, 'y', sizeof block);
+    if (write(fd, block, sizeof block) != (ssize_t)sizeof block) return 1;
+    close(fd);
+  }
+  if (pipe(pipefd) != 0) return 1;
+  ok &= run("sendfile into a pipe whose reader sleeps", sendfile_writer, slow_reader, 512 * 1024);
+  unlink(sfpath);
   ok &= run("waitpid for a child that sleeps", waiter, NULL, 0);
   snprintf(lockpath, sizeof lockpath, "/tmp/gmp-flock-%d", (int)getpid());
   close(open(lockpath, O_CREAT | O_RDWR, 0600));
