@@ -309,6 +309,15 @@ static bool try_wr(pthread_rwlock_t* l) {
   return true;
 }
 
+// rw_slow_start is what a blocking rdlock/wrlock does once its fast try
+// failed: EDEADLK if the caller holds the write lock, else the deadline
+// (0 = none). Returns 0 or the error to return.
+static int rw_slow_start(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, int64_t* deadline) {
+  if ((word(l, 0).load() & kWriter) && field(l, 24) == self_id()) return EDEADLK;
+  *deadline = 0;
+  return abs ? deadline_from(clk, abs, deadline) : 0;
+}
+
 int rwlock_rdlock(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, bool check_clock) {
   if (check_clock && !valid_clock(clk)) return EINVAL;
   if (rw_pshared(l)) {
@@ -316,12 +325,8 @@ int rwlock_rdlock(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, bool 
     return check_clock ? real::pthread_rwlock_clockrdlock(l, clk, abs) : real::pthread_rwlock_timedrdlock(l, abs);
   }
   if (try_rd(l)) return 0;
-  if ((word(l, 0).load() & kWriter) && field(l, 24) == self_id()) return EDEADLK;
-  int64_t deadline = 0;
-  if (abs) {
-    int e = deadline_from(clk, abs, &deadline);
-    if (e) return e;
-  }
+  int64_t deadline;
+  if (int e = rw_slow_start(l, clk, abs, &deadline)) return e;
   for (;;) {
     if (try_rd(l)) return 0;
     if (rw_wait(l, deadline, [&] { return !(word(l, 0).load() & kWriter); }) == ETIMEDOUT)
@@ -336,12 +341,8 @@ int rwlock_wrlock(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, bool 
     return check_clock ? real::pthread_rwlock_clockwrlock(l, clk, abs) : real::pthread_rwlock_timedwrlock(l, abs);
   }
   if (try_wr(l)) return 0;
-  if ((word(l, 0).load() & kWriter) && field(l, 24) == self_id()) return EDEADLK;
-  int64_t deadline = 0;
-  if (abs) {
-    int e = deadline_from(clk, abs, &deadline);
-    if (e) return e;
-  }
+  int64_t deadline;
+  if (int e = rw_slow_start(l, clk, abs, &deadline)) return e;
   word(l, 4).fetch_add(1, std::memory_order_seq_cst);
   int r = 0;
   for (;;) {
