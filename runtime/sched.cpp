@@ -489,7 +489,7 @@ static G* steal_work(M* m, int64_t now, int64_t* poll_until, bool* ran_timers) {
 }
 
 // inject_list makes a schedlink list of Gs runnable from a P-less context.
-static void inject_list(G* list, int n) {
+void inject_list(G* list, int n) {
   if (!list) return;
   G* tail = list;
   for (G* g = list; g; g = g->schedlink) {

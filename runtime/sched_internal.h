@@ -43,6 +43,9 @@ struct Sched {
 
 extern Sched sched;
 
+// inject_list makes a schedlink list of n Gs runnable from a P-less context
+// (global queue, then idle Ps get Ms) (sched.cpp).
+void inject_list(G* list, int n);
 // handoffp gives away a P nobody runs now (sched.cpp).
 void handoffp(P* p);
 // wakep starts a spinning M on an idle P, if none spins (sched.cpp). The

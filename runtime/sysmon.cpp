@@ -24,11 +24,15 @@
 // and continues without one (exitsyscall's slow path). Ms may therefore
 // outnumber GOMAXPROCS for a while, exactly as in Go.
 //
+// sysmon also polls the network (netpoll(0)) when no M has for 10 ms, as Go
+// does, so Gs woken by I/O are not stranded while every M runs user code.
+//
 // schedtrace (GMP_DEBUG=schedtrace=MS) is printed from here as Go prints it.
 #include <cerrno>
 #include <cstring>
 
 #include "preload/real.h"
+#include "runtime/netpoll.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
@@ -209,6 +213,14 @@ void* sysmon_main(void*) {
       g_sysmon_waiting.store(false, std::memory_order_seq_cst);
       idle = 0;
       continue;
+    }
+    // Poll the network if nobody has for 10 ms (every M busy in user code):
+    // readied Gs must not wait for an M to go idle.
+    int64_t last = sched.lastpoll.load(std::memory_order_seq_cst);
+    if (netpoll_waiters() > 0 && last != 0 && last + 10000000 < now &&
+        sched.lastpoll.compare_exchange_strong(last, now, std::memory_order_seq_cst)) {
+      int n;
+      if (G* list = netpoll(0, &n)) inject_list(list, n);
     }
     if (retake(now) != 0)
       idle = 0;
