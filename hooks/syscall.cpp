@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <climits>
 #include <cstdint>
 
 #include "hooks/hook.h"
@@ -25,10 +26,13 @@ using namespace gmp;
 
 namespace {
 
+// kPassThrough: futex_call does not handle this call; syscall() forwards it.
+constexpr long kPassThrough = LONG_MIN;
+
 long futex_call(uint32_t* uaddr, int op, uint32_t val, const timespec* ts, uint32_t val3) {
   int cmd = op & FUTEX_CMD_MASK;
   bool bitset = cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET;
-  if (bitset && val3 != FUTEX_BITSET_MATCH_ANY) return -ENOSYS;  // not ours: pass through
+  if (bitset && val3 != FUTEX_BITSET_MATCH_ANY) return kPassThrough;
   if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) {
     int want = int(val) <= 0 ? (bitset ? INT32_MAX : 0) : int(val);
     if (want == 0) return 0;
@@ -71,7 +75,7 @@ GMP_HOOK long syscall(long n, ...) noexcept {
     if (cmd == FUTEX_WAIT || cmd == FUTEX_WAKE || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) {
       long r = futex_call(reinterpret_cast<uint32_t*>(a1), int(a2), uint32_t(a3),
                           reinterpret_cast<const timespec*>(a4), uint32_t(a6));
-      if (r != -ENOSYS) {
+      if (r != kPassThrough) {
         if (r < 0) {
           errno = int(-r);
           return -1;

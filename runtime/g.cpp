@@ -98,6 +98,7 @@ const char* wait_reason_name(WaitReason r) {
     case WaitReason::kSleep: return "sleep";
     case WaitReason::kFutex: return "futex";
     case WaitReason::kYield: return "yield";
+    case WaitReason::kIO: return "IO wait";
   }
   return "?";
 }

@@ -39,7 +39,7 @@ enum class GStatus : uint32_t {
 
 // WaitReason says why a G is Waiting (for dumps and stats).
 enum class WaitReason : uint8_t {
-  kNone, kMutex, kCond, kRwlock, kSem, kBarrier, kOnce, kJoin, kSleep, kFutex, kYield,
+  kNone, kMutex, kCond, kRwlock, kSem, kBarrier, kOnce, kJoin, kSleep, kFutex, kYield, kIO,
 };
 const char* wait_reason_name(WaitReason r);
 

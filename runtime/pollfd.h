@@ -26,9 +26,8 @@ enum class FdKind : uint8_t {
 
 enum PollDir : int { kDirRead = 0, kDirWrite = 1 };
 
-// The wait reason of a G parked on fds. TODO(lead): WaitReason (g.h) has no
-// "IO wait" / "select" yet; until it does, dumps show these parks as futex.
-constexpr WaitReason kWaitReasonIO = WaitReason::kFutex;
+// The wait reason of a G parked on fds ("IO wait" in dumps, as Go's).
+constexpr WaitReason kWaitReasonIO = WaitReason::kIO;
 
 // Per-direction per-call non-blocking support of a kStream fd: probed on
 // first use (preadv2/pwritev2 with RWF_NOWAIT say EOPNOTSUPP when the file
