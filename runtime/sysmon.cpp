@@ -2,7 +2,8 @@
 //
 // sysmon is its own kernel thread with no P (after Go's proc.go:sysmon). It
 // never runs Gs and never calls a hooked function. It sleeps 20 µs; after
-// 1 ms without retaking anything the sleep doubles each round up to 10 ms;
+// 1 ms without retaking anything (and no work queued behind a P in Syscall
+// state) the sleep doubles each round up to 10 ms;
 // when every P is idle and no trace is asked for it sleeps on a note until a
 // P is acquired again (sysmon_wake).
 //
@@ -84,8 +85,11 @@ bool task_runnable(int32_t tid) {
   return close && close[1] == ' ' && close[2] == 'R';
 }
 
-uint32_t retake(int64_t now) {
+// retake returns how many Ps it took; *waiting is set when some P in
+// Syscall state has queued work (someone may be waiting on it right now).
+uint32_t retake(int64_t now, bool* waiting) {
   uint32_t n = 0;
+  *waiting = false;
   for (int i = 0; i < sched.gomaxprocs; i++) {
     P* p = sched.allp[i];
     SysmonTick& t = g_ticks[i];
@@ -108,6 +112,7 @@ uint32_t retake(int64_t now) {
       t.cpu = cpu_ns(m);
       continue;
     }
+    if (!runq_empty(p)) *waiting = true;
     G* g = m->curg;
     bool in_syscall = g != nullptr && g->status.load(std::memory_order_relaxed) == GStatus::kSyscall;
     bool stuck = in_syscall;
@@ -222,7 +227,10 @@ void* sysmon_main(void*) {
       int n;
       if (G* list = netpoll(0, &n)) inject_list(list, n);
     }
-    if (retake(now) != 0)
+    // Back off only while nobody waits: with work queued behind a P that
+    // may be stuck, keep the 20 µs tick so the hand-off is quick.
+    bool waiting;
+    if (retake(now, &waiting) != 0 || waiting)
       idle = 0;
     else
       idle++;
