@@ -1,4 +1,6 @@
 // hooks/thread.cpp — pthread life cycle, identity, names, keys, yield.
+#include <sched.h>
+
 #include <cerrno>
 
 #include "hooks/hook.h"
@@ -140,4 +142,49 @@ GMP_HOOK int pthread_setcanceltype(int type, int* old) {
 GMP_HOOK void pthread_testcancel() {
   if (!green()) return real::pthread_testcancel();
   test_cancel();
+}
+
+// Functions that hand a pthread_t's kernel tid to the kernel. glibc would read
+// a "tid" out of libgmp's handle and apply it to whatever task has that id, so
+// a green thread's handle never reaches them. A green thread has no kernel
+// thread of its own (it runs on whichever M is free), so per-thread affinity
+// and scheduling policy cannot be honoured: the setters accept valid values
+// and change nothing, the getters report the process's defaults; the CPU
+// clock of the calling green thread is its current kernel thread's.
+GMP_HOOK int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t* set) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(g ? real::pthread_self() : t, size, set);
+  (void)size;
+  (void)set;
+  return 0;
+}
+GMP_HOOK int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t* set) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(g ? real::pthread_self() : t, size, set);
+  return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
+}
+GMP_HOOK int pthread_setschedparam(pthread_t t, int policy, const struct sched_param* param) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(g ? real::pthread_self() : t, policy, param);
+  if (policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE) return EPERM;
+  return param->sched_priority == 0 ? 0 : EINVAL;
+}
+GMP_HOOK int pthread_getschedparam(pthread_t t, int* policy, struct sched_param* param) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(g ? real::pthread_self() : t, policy, param);
+  *policy = SCHED_OTHER;
+  param->sched_priority = 0;
+  return 0;
+}
+GMP_HOOK int pthread_setschedprio(pthread_t t, int prio) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(g ? real::pthread_self() : t, prio);
+  return prio == 0 ? 0 : EINVAL;
+}
+GMP_HOOK int pthread_getcpuclockid(pthread_t t, clockid_t* clk) noexcept {
+  G* g = g_of_thread(t);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getcpuclockid(g ? real::pthread_self() : t, clk);
+  if (g != getg()) return ENOENT;  // another green thread's CPU time is not tracked
+  *clk = CLOCK_THREAD_CPUTIME_ID;
+  return 0;
 }
