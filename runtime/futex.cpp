@@ -187,7 +187,7 @@ int futex_wake(const uint32_t* addr, int n) {
   Bucket& b = g_table[bucket_of(addr)];
   int woken = 0;
   if (b.nwait.load(std::memory_order_seq_cst) != 0) {
-    G* list = nullptr;
+    ReadyList rl;
     {
       Guard<SpinLock> l(b.lock);
       for (WaitNode* w = b.head; w && woken < n;) {
@@ -195,27 +195,13 @@ int futex_wake(const uint32_t* addr, int n) {
         if (w->addr == addr) {
           dequeue(b, w);
           w->state.store(WaitNode::kWoken, std::memory_order_release);
-          G* g = g_of(w);
-          g->schedlink = list;
-          list = g;
+          rl.add(g_of(w));
           woken++;
         }
         w = next;
       }
     }
-    // Ready in FIFO order (the list is reversed): the first waiter first.
-    G* rev = nullptr;
-    while (list) {
-      G* next = list->schedlink;
-      list->schedlink = rev;
-      rev = list;
-      list = next;
-    }
-    while (rev) {
-      G* next = rev->schedlink;
-      ready(rev);
-      rev = next;
-    }
+    rl.ready_all();  // the first waiter first
   }
   if (woken < n && g_kernel_waiters.load(std::memory_order_seq_cst) > 0) {
     long k = os::futex_wake(addr, n - woken);

@@ -133,30 +133,6 @@ void dequeue(PollDesc* pd, PollNode* n) {
   pd->nwait.fetch_sub(1, std::memory_order_relaxed);
 }
 
-// A small list of Gs to ready once the entry lock is dropped.
-struct ReadyList {
-  G* head = nullptr;
-  void add(G* g) {
-    g->schedlink = head;
-    head = g;
-  }
-  void ready_all() {
-    // Reverse first: ready in queue order.
-    G* rev = nullptr;
-    while (head) {
-      G* next = head->schedlink;
-      head->schedlink = rev;
-      rev = head;
-      head = next;
-    }
-    while (rev) {
-      G* next = rev->schedlink;
-      ready(rev);
-      rev = next;
-    }
-  }
-};
-
 // wake_dir claims waiters of direction d with outcome why: every poll node,
 // and the first claimable I/O node (all I/O nodes if all_io). [pd->lock]
 template <class Sink>

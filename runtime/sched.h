@@ -35,6 +35,31 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg);
 // ready makes a Waiting G runnable. Callable from a G, g0 or a foreign thread.
 void ready(G* g);
 
+// ReadyList collects Gs to ready after a lock is dropped (they link through
+// schedlink, which a Waiting G does not use) and readies them in the order
+// they were added.
+struct ReadyList {
+  G* head = nullptr;
+  void add(G* g) {
+    g->schedlink = head;
+    head = g;
+  }
+  void ready_all() {
+    G* rev = nullptr;  // added LIFO: reverse so the first added goes first
+    while (head) {
+      G* next = head->schedlink;
+      head->schedlink = rev;
+      rev = head;
+      head = next;
+    }
+    while (rev) {
+      G* next = rev->schedlink;  // read before ready(): it may relink rev
+      ready(rev);
+      rev = next;
+    }
+  }
+};
+
 // yield puts the current G at the back of the queue and runs another.
 void yield();
 

@@ -318,12 +318,17 @@ static int rw_slow_start(pthread_rwlock_t* l, clockid_t clk, const timespec* abs
   return abs ? deadline_from(clk, abs, deadline) : 0;
 }
 
+// rw_shared_lock passes a process-shared rwlock to glibc's matching call.
+static int rw_shared_lock(pthread_rwlock_t* l, bool write, clockid_t clk, const timespec* abs, bool check_clock) {
+  if (!abs) return write ? real::pthread_rwlock_wrlock(l) : real::pthread_rwlock_rdlock(l);
+  if (check_clock)
+    return write ? real::pthread_rwlock_clockwrlock(l, clk, abs) : real::pthread_rwlock_clockrdlock(l, clk, abs);
+  return write ? real::pthread_rwlock_timedwrlock(l, abs) : real::pthread_rwlock_timedrdlock(l, abs);
+}
+
 int rwlock_rdlock(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, bool check_clock) {
   if (check_clock && !valid_clock(clk)) return EINVAL;
-  if (rw_pshared(l)) {
-    if (!abs) return real::pthread_rwlock_rdlock(l);
-    return check_clock ? real::pthread_rwlock_clockrdlock(l, clk, abs) : real::pthread_rwlock_timedrdlock(l, abs);
-  }
+  if (rw_pshared(l)) return rw_shared_lock(l, false, clk, abs, check_clock);
   if (try_rd(l)) return 0;
   int64_t deadline;
   if (int e = rw_slow_start(l, clk, abs, &deadline)) return e;
@@ -336,10 +341,7 @@ int rwlock_rdlock(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, bool 
 
 int rwlock_wrlock(pthread_rwlock_t* l, clockid_t clk, const timespec* abs, bool check_clock) {
   if (check_clock && !valid_clock(clk)) return EINVAL;
-  if (rw_pshared(l)) {
-    if (!abs) return real::pthread_rwlock_wrlock(l);
-    return check_clock ? real::pthread_rwlock_clockwrlock(l, clk, abs) : real::pthread_rwlock_timedwrlock(l, abs);
-  }
+  if (rw_pshared(l)) return rw_shared_lock(l, true, clk, abs, check_clock);
   if (try_wr(l)) return 0;
   int64_t deadline;
   if (int e = rw_slow_start(l, clk, abs, &deadline)) return e;
