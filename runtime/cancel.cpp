@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <pthread.h>
 
-#include "runtime/futex.h"
+#include "runtime/interrupt.h"
 #include "runtime/sched.h"
 #include "runtime/thread.h"
 
@@ -13,13 +13,7 @@ namespace gmp {
 int thread_cancel(G* g) {
   uint32_t old = g->cancel.fetch_or(kCancelPending, std::memory_order_seq_cst);
   if (old & (kCancelPending | kCancelDisabled | kCancelExiting)) return 0;
-  switch (g->park_kind.load(std::memory_order_seq_cst)) {
-    case kParkFutex: futex_interrupt(g); break;
-    case kParkSleep:
-      if (timer_del(&g->timer)) ready(g);
-      break;
-    default: break;  // running: it acts at its next cancellation point
-  }
+  park_interrupt(g);  // running: it acts at its next cancellation point
   return 0;
 }
 

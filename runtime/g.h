@@ -85,6 +85,10 @@ struct G {
   // What the G is parked in, for interrupt (cancel.cpp): written by the G
   // before it parks and after it wakes, read by anyone.
   std::atomic<uint8_t> park_kind{0};  // ParkKind
+  // The wait record of the current interruptible park, for kinds that need
+  // one (kParkFd: the PollWait; kParkSigwait: the SigWait). Written by the G
+  // before it publishes park_kind, read by park_interrupt.
+  void* park_record = nullptr;
   // Cancellation (cancel.cpp): kCancel* bits; the pending bit is set by any
   // thread, the others only by the G itself.
   std::atomic<uint32_t> cancel{0};
@@ -111,7 +115,14 @@ struct G {
 
 constexpr uint32_t kGMagic = 0x47e3a11d;
 
-enum ParkKind : uint8_t { kParkNone = 0, kParkFutex = 1, kParkSleep = 2 };
+// ParkKind: which interruptible wait a G is parked in (interrupt.h).
+enum ParkKind : uint8_t {
+  kParkNone = 0,
+  kParkFutex = 1,    // the wait table (futex.cpp)
+  kParkSleep = 2,    // a sleep on the G's own timer (sleep.cpp)
+  kParkFd = 3,       // poll descriptors: read/write/accept/poll... (pollfd.cpp)
+  kParkSigwait = 4,  // sigwait/sigsuspend/pause (signal.cpp)
+};
 enum : uint32_t { kCancelPending = 1, kCancelDisabled = 2, kCancelAsync = 4, kCancelExiting = 8 };
 
 // g_from_handle returns the G for a pthread_t that libgmp created, or nullptr

@@ -588,4 +588,8 @@ void pd_after_fork() {
   }
 }
 
+// Placeholder until fd parks are interruptible: a pthread_cancel or signal
+// acts when the wait ends by itself.
+void pd_interrupt(G*) {}
+
 }  // namespace gmp

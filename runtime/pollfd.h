@@ -44,6 +44,7 @@ enum : uint32_t {
   kWaitEvent = 2,    // readiness (or a stale sequence): retry the call
   kWaitTimeout = 3,  // the deadline passed
   kWaitClosed = 4,   // the fd was closed (or dup2'd over) under the waiter
+  kWaitInterrupted = 5,  // park_interrupt: a cancel or a signal (interrupt.h)
 };
 
 struct PollDesc;
@@ -191,5 +192,8 @@ void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, G** list, int* n);
 // pd_after_fork: in a fork child, forget every registration and waiter (the
 // child has a fresh epoll set and only the forking G).
 void pd_after_fork();
+
+// pd_interrupt wakes g out of pd_wait with kWaitInterrupted (interrupt.h).
+void pd_interrupt(G* g);
 
 }  // namespace gmp
