@@ -10,6 +10,7 @@ namespace gmp::real {
 #define GMP_REAL(name) decltype(&::name) name##_ptr = nullptr;
 #include "preload/real_symbols.def"
 #include "preload/real_symbols_io.def"
+#include "preload/real_symbols_sig.def"
 GMP_REAL(__libc_start_main)
 #undef GMP_REAL
 
@@ -22,6 +23,7 @@ void resolve_all() {
   }
 #include "preload/real_symbols.def"
 #include "preload/real_symbols_io.def"
+#include "preload/real_symbols_sig.def"
   GMP_REAL(__libc_start_main)
 #undef GMP_REAL
 }

@@ -6,6 +6,7 @@
 // spot. Nothing else in libgmp may call dlsym for a libc symbol.
 #pragma once
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <time.h>
@@ -48,6 +49,7 @@ void resolve_all();
   }
 #include "preload/real_symbols.def"
 #include "preload/real_symbols_io.def"
+#include "preload/real_symbols_sig.def"
 GMP_REAL(__libc_start_main)
 #undef GMP_REAL
 

@@ -31,6 +31,8 @@
 #include "runtime/dump.h"
 
 #include <signal.h>
+
+#include "runtime/signal.h"
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -245,12 +247,10 @@ void sigquit_handler(int sig, siginfo_t*, void* ucv) {
   if (flip) g->is_g0 = false;
   // Die as natively: default disposition, and the signal again. It stays
   // pending (SIGQUIT is blocked in its own handler) until we return.
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  sigaction(sig, &dfl, nullptr);
-  raise(sig);
+  os::KSigaction dfl{};
+  dfl.handler = reinterpret_cast<void*>(SIG_DFL);
+  os::rt_sigaction(sig, &dfl, nullptr);
+  os::tgkill(os::getpid(), os::gettid(), sig);
   errno = saved_errno;
 }
 
@@ -279,15 +279,8 @@ void dump_all(DumpWhy why, G* cur, const ucontext_t* uc) {
 }
 
 void dump_start() {
-  struct sigaction cur;
-  if (sigaction(SIGQUIT, nullptr, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = sigquit_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGQUIT, &sa, nullptr);
-  }
+  // Used while the program keeps SIGQUIT's default action (signal.cpp).
+  sig_set_default_hook(SIGQUIT, sigquit_handler);
   if (options().dump_at_exit) atexit(dump_at_exit);
 }
 

@@ -15,6 +15,8 @@
 #include "runtime/os.h"
 #include "runtime/sched.h"
 #include "runtime/cancel.h"
+#include "runtime/interrupt.h"
+#include "runtime/signal.h"
 
 namespace gmp {
 
@@ -116,7 +118,7 @@ int kernel_wait(const uint32_t* addr, uint32_t expected, int64_t deadline) {
 }  // namespace
 
 int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why,
-               bool cancellable) {
+               bool cancellable, bool restartable) {
   if (!on_g()) return kernel_wait(addr, expected, deadline);
   if (deadline != 0 && deadline <= os::nanotime()) return ETIMEDOUT;
   G* g = getg();
@@ -133,16 +135,21 @@ int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitRe
     return EAGAIN;
   }
   WaitNode* w = &g->wait;
-  if (cancellable && cancel_requested(g)) {  // checked under the bucket lock: see futex_interrupt
+  w->cancellable = cancellable;
+  // Publish the park kind, then look for a reason not to sleep, both under
+  // the bucket lock (interrupt.h; futex_interrupt takes the same lock).
+  g->park_kind.store(kParkFutex, std::memory_order_seq_cst);
+  if (interrupt_pending(g, cancellable)) {
+    g->park_kind.store(kParkNone, std::memory_order_relaxed);
     b.nwait.fetch_sub(1, std::memory_order_relaxed);
     b.lock.unlock();
-    return ECANCELED;
+    if (cancellable && cancel_requested(g)) return ECANCELED;
+    return sig_after_interrupt(restartable) ? 0 : EINTR;
   }
   w->addr = addr;
   w->bucket = bi;
   w->state.store(WaitNode::kWaiting, std::memory_order_relaxed);
   enqueue(b, w);
-  if (cancellable) g->park_kind.store(kParkFutex, std::memory_order_seq_cst);
   ParkCtx pc{&b, deadline != 0};
   if (deadline != 0) {
     g->wait_seq++;
@@ -156,7 +163,10 @@ int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitRe
   if (deadline != 0) timer_del(&g->timer);
   switch (w->state.load(std::memory_order_acquire)) {
     case WaitNode::kTimedOut: return ETIMEDOUT;
-    case WaitNode::kInterrupted: return ECANCELED;
+    case WaitNode::kInterrupted:
+      if (cancellable && cancel_requested(g)) return ECANCELED;
+      // A signal: its handlers run here, then the caller retries or fails.
+      return sig_after_interrupt(restartable) ? 0 : EINTR;
     default: return 0;
   }
 }
@@ -172,7 +182,8 @@ void futex_interrupt(G* g) {
       // bucket still matches and the node is waiting, it is queued here.
       if (g->wait.bucket != bi) continue;
       if (g->wait.state.load(std::memory_order_relaxed) == WaitNode::kWaiting &&
-          g->park_kind.load(std::memory_order_seq_cst) == kParkFutex) {
+          g->park_kind.load(std::memory_order_seq_cst) == kParkFutex &&
+          interrupt_pending(g, g->wait.cancellable)) {
         dequeue(b, &g->wait);
         g->wait.state.store(WaitNode::kInterrupted, std::memory_order_release);
         fire = true;
@@ -208,6 +219,21 @@ int futex_wake(const uint32_t* addr, int n) {
     if (k > 0) woken += int(k);
   }
   return woken;
+}
+
+void futex_fork_lock() {
+  for (uint32_t i = 0; i < kBuckets; i++) g_table[i].lock.lock();
+}
+
+void futex_fork_unlock(bool child) {
+  for (uint32_t i = 0; i < kBuckets; i++) {
+    if (child) {  // the child has no other thread: nobody waits anywhere
+      g_table[i].head = nullptr;
+      g_table[i].nwait.store(0, std::memory_order_relaxed);
+    }
+    g_table[i].lock.unlock();
+  }
+  if (child) g_kernel_waiters.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace gmp

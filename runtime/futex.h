@@ -20,13 +20,21 @@ namespace gmp {
 // expected, ETIMEDOUT when deadline (nanotime, 0 = none) passed.
 // With cancellable, the wait is a cancellation point: it returns ECANCELED
 // when the G has a pending cancel (cancel.h), already or during the wait.
+// A signal for the G interrupts the wait: its handlers run inside this call,
+// which then returns 0 (a spurious wakeup: retry) when restartable and every
+// handler had SA_RESTART, else EINTR.
 int futex_wait(const uint32_t* addr, uint32_t expected, int64_t deadline, WaitReason why,
-               bool cancellable = false);
-// futex_interrupt wakes g from its current wait-table park with ECANCELED
-// (no-op if it is not parked there).
+               bool cancellable = false, bool restartable = true);
+// futex_interrupt wakes g from its current wait-table park if it has a
+// reason (interrupt.h); no-op if it is not parked there.
 void futex_interrupt(G* g);
 // futex_wake wakes up to n waiters on addr (Gs first, then kernel sleepers);
 // returns how many it woke.
 int futex_wake(const uint32_t* addr, int n);
+
+// fork: the forking G holds every bucket across fork(); in the child the
+// table is emptied (only the forking G exists there).
+void futex_fork_lock();
+void futex_fork_unlock(bool child);
 
 }  // namespace gmp

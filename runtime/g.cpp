@@ -99,8 +99,12 @@ const char* wait_reason_name(WaitReason r) {
     case WaitReason::kFutex: return "futex";
     case WaitReason::kYield: return "yield";
     case WaitReason::kIO: return "IO wait";
+    case WaitReason::kSigwait: return "signal wait";
   }
   return "?";
 }
+
+void g_fork_lock() { g_free_lock.lock(); }
+void g_fork_unlock() { g_free_lock.unlock(); }
 
 }  // namespace gmp

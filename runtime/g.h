@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "runtime/context.h"
+#include "runtime/lock.h"
 #include "runtime/stack.h"
 #include "runtime/timer.h"
 
@@ -39,7 +40,7 @@ enum class GStatus : uint32_t {
 
 // WaitReason says why a G is Waiting (for dumps and stats).
 enum class WaitReason : uint8_t {
-  kNone, kMutex, kCond, kRwlock, kSem, kBarrier, kOnce, kJoin, kSleep, kFutex, kYield, kIO,
+  kNone, kMutex, kCond, kRwlock, kSem, kBarrier, kOnce, kJoin, kSleep, kFutex, kYield, kIO, kSigwait,
 };
 const char* wait_reason_name(WaitReason r);
 
@@ -53,6 +54,7 @@ struct WaitNode {
   WaitNode* next = nullptr;
   std::atomic<uint32_t> state{kWaiting};
   uint32_t bucket = 0;
+  bool cancellable = false;  // a pthread_cancel may interrupt this wait
 };
 
 // Join/detach state of a G's handle; see thread.cpp for the transitions.
@@ -92,6 +94,22 @@ struct G {
   // Cancellation (cancel.cpp): kCancel* bits; the pending bit is set by any
   // thread, the others only by the G itself.
   std::atomic<uint32_t> cancel{0};
+
+  // --- signals (signal.cpp) ---
+  // sigmask: the pthread's signal mask (bit s-1 for signal s). Written only
+  // by the G itself (pthread_sigmask, handler entry/exit), read by anyone.
+  std::atomic<uint64_t> sigmask{0};
+  // sigpending: signals directed at this G and not yet delivered. Bits are
+  // set by any thread (the signal dispatcher, pthread_kill, the trampoline
+  // on this G's M) and cleared by the G under siglock.
+  std::atomic<uint64_t> sigpending{0};
+  SpinLock siglock;            // guards sigq
+  struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
+  // Handler frames running on this G: depth and the stack pointer at the
+  // outermost entry (a handler that longjmps out leaves them stale; see
+  // sig_in_handler). This G only.
+  int32_t sig_depth = 0;
+  uintptr_t sig_sp = 0;
 
   // --- thread-local storage (tls.cpp) ---
   void* tcb = nullptr;         // TCB/thread pointer loaded while this G runs
@@ -134,6 +152,9 @@ bool g_in_arena(uintptr_t handle);
 G* g_alloc();
 // g_release puts a finished G back on the free list.
 void g_release(G* g);
+// g_fork_lock/unlock: the free list is held across fork() (fork.cpp).
+void g_fork_lock();
+void g_fork_unlock();
 // g_count is the number of G structs ever carved (for stats and dumps).
 uint64_t g_count();
 // g_foreach calls fn for every G struct ever carved (live or free).

@@ -20,6 +20,7 @@ void park_interrupt(G* g) {
       if (timer_del(&g->timer)) ready(g);
       break;
     case kParkFd: pd_interrupt(g); break;
+    case kParkSigwait: sigwait_interrupt(g); break;
     default: break;  // running, or a park that is not interruptible
   }
 }

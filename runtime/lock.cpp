@@ -7,6 +7,8 @@
 
 namespace gmp {
 
+__thread int tls_nosig;
+
 static const uint32_t* addr_of(const std::atomic<uint32_t>& a) {
   return reinterpret_cast<const uint32_t*>(&a);
 }

@@ -14,15 +14,34 @@
 
 namespace gmp {
 
+// tls_nosig counts the runtime locks held by the code running on the current
+// thread pointer. The signal trampoline (signal.cpp) runs a program's
+// handler on the interrupted G only when it is zero: a handler may call a
+// hook that takes the same lock. It is thread-local on purpose: the thread
+// pointer follows the G, so the count belongs to whoever holds the locks (a
+// G or an M's g0). park() moves the count of the locks it hands to g0 from
+// the G to the M. Touched only by the thread itself and its signal handlers.
+extern __thread int tls_nosig;
+inline void nosig_inc() {
+  tls_nosig++;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+inline void nosig_dec() {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  tls_nosig--;
+}
+
 class Lock {
  public:
   void lock() {
+    nosig_inc();
     uint32_t c = 0;
     if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
     lock_slow();
   }
   void unlock() {
     if (state_.exchange(0, std::memory_order_release) == 2) unlock_slow();
+    nosig_dec();
   }
 
  private:
@@ -34,6 +53,7 @@ class Lock {
 class SpinLock {
  public:
   void lock() {
+    nosig_inc();
     while (flag_.exchange(1, std::memory_order_acquire) != 0) {
       int spins = 0;
       while (flag_.load(std::memory_order_relaxed) != 0) {
@@ -44,8 +64,16 @@ class SpinLock {
       }
     }
   }
-  bool try_lock() { return flag_.exchange(1, std::memory_order_acquire) == 0; }
-  void unlock() { flag_.store(0, std::memory_order_release); }
+  bool try_lock() {
+    nosig_inc();
+    if (flag_.exchange(1, std::memory_order_acquire) == 0) return true;
+    nosig_dec();
+    return false;
+  }
+  void unlock() {
+    flag_.store(0, std::memory_order_release);
+    nosig_dec();
+  }
 
  private:
   static void yield();

@@ -44,6 +44,10 @@ struct M {
   int32_t tid = 0;            // kernel tid
   std::atomic<uint64_t> ticks{0};  // schedules done (progress, for sysmon)
   uint64_t rand = 0;          // steal-order random state; this M only
+  // Signals (signal.cpp): the kernel mask of this thread (it follows the G
+  // that runs here) and the G that ran here last. This M only.
+  uint64_t kmask = 0;
+  G* sig_lastg = nullptr;
 };
 
 }  // namespace gmp

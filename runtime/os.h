@@ -9,6 +9,7 @@
 //   - they return the kernel's result: >= 0 on success, -errno on failure
 //     (errno itself is never touched, so a hook keeps the program's errno).
 #pragma once
+#include <signal.h>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -35,6 +36,23 @@ int close(int fd);
 pid_t gettid();
 pid_t getpid();
 int sched_yield();
+// Signals, below glibc (which hides its internal signals 32 and 33 and
+// interposes nothing we must avoid). Masks are the kernel's 64-bit sets;
+// kact/koldact are struct kernel_sigaction (handler, flags, restorer, mask).
+struct KSigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  uint64_t mask;
+};
+int rt_sigaction(int sig, const KSigaction* act, KSigaction* old);
+int rt_sigprocmask(int how, const uint64_t* set, uint64_t* old);
+int tgkill(pid_t pid, pid_t tid, int sig);
+int kill(pid_t pid, int sig);
+int rt_tgsigqueueinfo(pid_t pid, pid_t tid, int sig, const siginfo_t* info);
+int rt_sigtimedwait(const uint64_t* set, siginfo_t* info, const timespec* ts);
+// syscall6 issues any system call raw (-errno on failure).
+long syscall6(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0);
 void usleep(int64_t us);  // raw nanosleep, restarts on EINTR
 int sched_getaffinity_count();  // CPUs in this thread's affinity mask (>=1)
 

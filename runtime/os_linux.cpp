@@ -38,6 +38,22 @@ long futex_wake(const uint32_t* addr, int n) {
   return raw_syscall(SYS_futex, (long)addr, FUTEX_WAKE_PRIVATE, n);
 }
 
+int rt_sigaction(int sig, const KSigaction* act, KSigaction* old) {
+  return (int)raw_syscall(SYS_rt_sigaction, sig, (long)act, (long)old, 8);
+}
+int rt_sigprocmask(int how, const uint64_t* set, uint64_t* old) {
+  return (int)raw_syscall(SYS_rt_sigprocmask, how, (long)set, (long)old, 8);
+}
+int tgkill(pid_t pid, pid_t tid, int sig) { return (int)raw_syscall(SYS_tgkill, pid, tid, sig); }
+int kill(pid_t pid, int sig) { return (int)raw_syscall(SYS_kill, pid, sig); }
+int rt_tgsigqueueinfo(pid_t pid, pid_t tid, int sig, const siginfo_t* info) {
+  return (int)raw_syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)info);
+}
+int rt_sigtimedwait(const uint64_t* set, siginfo_t* info, const timespec* ts) {
+  return (int)raw_syscall(SYS_rt_sigtimedwait, (long)set, (long)info, (long)ts, 8);
+}
+long syscall6(long n, long a, long b, long c, long d, long e, long f) { return raw_syscall(n, a, b, c, d, e, f); }
+
 void* mmap_anon(size_t len, bool noreserve) {
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0);
   long r = raw_syscall(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE, flags, -1, 0);

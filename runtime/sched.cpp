@@ -63,6 +63,7 @@
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
+#include "runtime/signal.h"
 #include "runtime/stats.h"
 #include "runtime/thread.h"
 #include "runtime/tls.h"
@@ -236,6 +237,7 @@ static void schedule(M* m) __attribute__((noreturn));
 
 static void* mstart(void* arg) {
   M* m = static_cast<M*>(arg);
+  sig_m_start(m);
   set_g(m->g0);
   m->tcb = tls_tp();
   m->tid = os::gettid();
@@ -663,6 +665,7 @@ static void execute(M* m, G* g, bool inherit) {
   stats_add(kStatContextSwitches);
   // The G runs on its own TLS block (tls.h); g0 on the M's. G1 shares M0's
   // block, so only the current-G slot changes for it.
+  sig_switch_in(m, g);
   bool own_tls = g->tcb != nullptr && g->tcb != m->tcb;
   if (own_tls) {
     tls_switch_in(m->tcb, g->tcb);
@@ -761,11 +764,13 @@ void prepare_context(G* g) { g->ctx = ctx::make(g->stack.top(), g->stack.size, g
 struct ParkArgs {
   void (*unlock)(G*, void*);
   void* arg;
+  int nosig;  // runtime locks handed to g0 with the unlock callback (lock.h)
 };
 
 static void park_m(G* g, void* a) {
   auto* pa = static_cast<ParkArgs*>(a);
   g->status.store(GStatus::kWaiting, std::memory_order_release);
+  tls_nosig += pa->nosig;  // g0 (the M's thread pointer) now holds them
   if (pa->unlock) pa->unlock(g, pa->arg);
 }
 
@@ -777,7 +782,10 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
   g->wait_reason = r;
   g->wait_since = os::nanotime();
   stats_park(r);
-  ParkArgs pa{unlock, arg};
+  // Locks the callback releases are counted on this G's thread pointer;
+  // from here to the switch we run only runtime code, where no handler runs.
+  ParkArgs pa{unlock, arg, tls_nosig};
+  tls_nosig = 0;
   mcall(g, park_m, &pa);
   g->wait_reason = WaitReason::kNone;
   leave(g->m);
@@ -835,6 +843,7 @@ void yield() {
 
 void spawn(G* g) {
   stats_spawn(g);
+  sig_spawn(g);
   g->status.store(GStatus::kRunnable, std::memory_order_release);
   G* cur = getg();
   P* p = nullptr;
@@ -854,6 +863,7 @@ void goexit(void (*finish)(G*, void*), void* arg) {
   bool took;
   enter(g->m, &took);
   stats_exit(g);
+  sig_exit(g);
   mcall(g, finish, arg);
   fatal("goexit: a dead G was resumed");
 }
@@ -984,6 +994,7 @@ void runtime_start() {
   sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
   set_g(g1);
   stats_start();
+  sig_init();
   dump_start();
   g_started.store(true, std::memory_order_release);
   sysmon_start();

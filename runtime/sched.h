@@ -17,9 +17,12 @@ namespace gmp {
 G* getg();
 
 // on_g: the caller is a G (a green pthread), not g0 or a foreign thread.
+// A G running a signal handler is not "on a G" for this purpose: hooks it
+// calls must not park (signal.h).
+bool sig_in_handler(G* g);
 inline bool on_g() {
   G* g = getg();
-  return g != nullptr && !g->is_g0;
+  return g != nullptr && !g->is_g0 && (g->sig_depth == 0 || !sig_in_handler(g));
 }
 
 bool runtime_started();

@@ -56,6 +56,7 @@ void wakep();
 // deep sleep (called when a P is acquired or a G enters a blocking call).
 void sysmon_start();
 void sysmon_wake();
+void sysmon_kick();  // async-signal-safe: a signal was queued (signal.cpp)
 // Ms ever created (for schedtrace); all_ms walks them.
 M* m_list();
 

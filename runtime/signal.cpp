@@ -1,9 +1,1147 @@
-// signal.cpp — placeholder while the signal model is written.
+// signal.cpp — POSIX signals for green threads.
+//
+// A signal's mask, pending set and alternate stack belong to a kernel thread,
+// and our pthreads are Gs that move between kernel threads (Ms). The model:
+//
+// Masks. Each G has its own mask (G.sigmask), inherited at pthread_create;
+// pthread_sigmask/sigprocmask act on it. The kernel mask of an M follows the
+// G it runs: sig_switch_in loads the G's mask when it differs from the M's
+// (one comparison per switch; a syscall only when Gs with different masks
+// share an M). So the kernel itself picks, for a process-directed signal, a
+// thread whose running G does not block it, and a signal arriving during a
+// blocking system call interrupts it (EINTR or restart) exactly as natively.
+// An M running no G (idle, in the scheduler) keeps the last G's mask; sysmon
+// blocks nothing but the stop signals, so a signal every running G blocks is
+// still received — by sysmon or an idle M — and queued here instead of lost.
+//
+// The trampoline. For every signal the program catches, and for every
+// signal whose default action ends the process (so that a G's mask can hold
+// it back), the kernel handler is sig_tramp. It never takes a lock and never
+// allocates. On a G that does not block the signal and is in program code
+// (not inside libgmp, tls_nosig == 0: no runtime lock held on this thread
+// pointer), it runs the program's handler right there — on the G's stack or
+// the M's alternate stack — which is native delivery. Otherwise it pushes
+// the siginfo into a lock-free ring and wakes sysmon.
+//
+// The dispatcher (sig_poll, on sysmon, which never runs program code) routes
+// each queued signal as the kernel would have: to a G in sigwait for it;
+// else to one G that does not block it (main first, as Linux prefers the
+// main thread), where it becomes pending for that G; else it stays pending
+// for the process until a G unblocks it or waits for it. A default action
+// (terminate) is carried out at once, by the kernel, once some G may take it.
+//
+// Pending for a G (G.sigpending, G.sigq) is delivered by the G itself at a
+// safe point: an interrupted park (futex, sleep, fd, sigwait: interrupt.h)
+// wakes and runs the handlers before its call returns EINTR or restarts;
+// a G running program code gets a "kick" — the same signal, queued to its M
+// with a marked siginfo — and the trampoline delivers its pending set; a G
+// inside the runtime is retried by sysmon until it is back in program code.
+//
+// Handlers run with the G's mask extended by sa_mask (and the signal unless
+// SA_NODEFER), G.sig_depth > 0: hooks called from a handler never park
+// (on_g() is false), so async-signal-safe calls such as sem_post and write
+// work from handlers, and a handler that longjmps out is recognised by its
+// stack pointer (sig_in_handler).
+//
+// Thread-directed signals: pthread_kill and pthread_sigqueue to a G queue on
+// that G; glibc's internal raise (abort) and the kernel's SIGPIPE/SIGXFSZ,
+// sent to the current kernel thread, belong to the G running there.
+//
+// glibc's own signals: set*id runs its broadcast here (sig_setxid) with our
+// handler on SIGSETXID's number, since glibc's handler reads the thread
+// pointer, which is a G's block, and would never answer.
 #include "runtime/signal.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "preload/real.h"
+#include "runtime/interrupt.h"
+#include "runtime/lock.h"
+#include "runtime/os.h"
+#include "runtime/rawlog.h"
+#include "runtime/sched.h"
+#include "runtime/sched_internal.h"
 
 namespace gmp {
 
-bool sig_pending(G*) { return false; }
-bool sig_after_interrupt(bool) { return true; }
+void sysmon_kick();
+
+namespace {
+
+constexpr int kNSig = 64;
+constexpr int kSigCancel = 32;
+constexpr int kSigSetxid = 33;
+inline constexpr uint64_t bit(int s) { return 1ull << (s - 1); }
+constexpr uint64_t kUnblockable = bit(SIGKILL) | bit(SIGSTOP) | bit(kSigCancel) | bit(kSigSetxid);
+// Synchronous faults and abort's raise: delivered by the kernel to the
+// faulting thread; under SIG_DFL they are left to the kernel.
+constexpr uint64_t kSync = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGFPE) | bit(SIGTRAP) |
+                           bit(SIGSYS) | bit(SIGABRT);
+constexpr uint64_t kStop = bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+constexpr uint64_t kDflIgnore = bit(SIGCHLD) | bit(SIGURG) | bit(SIGWINCH) | bit(SIGCONT);
+constexpr int kKickMagic = 0x474d5053;  // si_errno of a kick
+constexpr int kSaRestorer = 0x04000000;  // the kernel flag glibc sets with its restorer
+
+uint64_t to_bits(const sigset_t* s) {
+  uint64_t b;
+  memcpy(&b, s, sizeof b);
+  return b;
+}
+void from_bits(uint64_t b, sigset_t* s) {
+  memset(s, 0, sizeof *s);
+  memcpy(s, &b, sizeof b);
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Dispositions
+////////////////////////////////////////////////////////////////////////////
+
+// The program's view of each signal's action. Written under g_disp_lock (by
+// sigaction, or by a handler's SA_RESETHAND), read by anyone without it.
+struct Disp {
+  std::atomic<uintptr_t> handler{0};  // SIG_DFL (0), SIG_IGN (1) or a function
+  std::atomic<int> flags{0};
+  std::atomic<uint64_t> mask{0};
+};
+Disp g_disp[kNSig + 1];
+SpinLock g_disp_lock;
+// Runtime handlers used while the program keeps SIG_DFL (SIGQUIT: the dump).
+void (*g_dfl_hook[kNSig + 1])(int, siginfo_t*, void*);
+// Default-ignore signals some G has blocked: from then on they are caught
+// (sticky), so that one blocked everywhere stays pending for sigwait.
+std::atomic<uint64_t> g_managed_ignore{0};
+void* g_restorer = nullptr;  // glibc's sigreturn trampoline
+pid_t g_pid = 0;
+uintptr_t g_text_lo = 0, g_text_hi = 0;  // libgmp's code
+std::atomic<bool> g_ready{false};
+
+extern "C" void gmp_sig_tramp(int s, siginfo_t* si, void* uc);
+
+bool is_fn(uintptr_t h) { return h != uintptr_t(SIG_DFL) && h != uintptr_t(SIG_IGN); }
+
+// kinstall sets the kernel action of s from the program's (g_disp_lock held
+// or single-threaded).
+void kinstall(int s) {
+  uintptr_t h = g_disp[s].handler.load(std::memory_order_relaxed);
+  int fl = g_disp[s].flags.load(std::memory_order_relaxed);
+  os::KSigaction k{};
+  k.restorer = g_restorer;
+  k.flags = kSaRestorer;
+  if (h == uintptr_t(SIG_IGN)) {
+    k.handler = reinterpret_cast<void*>(SIG_IGN);
+  } else if (h == uintptr_t(SIG_DFL)) {
+    if (g_dfl_hook[s]) {
+      k.handler = reinterpret_cast<void*>(g_dfl_hook[s]);
+      k.flags |= SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    } else if ((bit(s) & (kSync | kStop)) ||
+               ((bit(s) & kDflIgnore) && !(g_managed_ignore.load(std::memory_order_relaxed) & bit(s)))) {
+      k.handler = reinterpret_cast<void*>(SIG_DFL);
+    } else {
+      k.handler = reinterpret_cast<void*>(gmp_sig_tramp);
+      k.flags |= SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    }
+  } else {
+    k.handler = reinterpret_cast<void*>(gmp_sig_tramp);
+    k.flags |= SA_SIGINFO | (fl & (SA_RESTART | SA_ONSTACK | SA_NODEFER));
+    k.mask = g_disp[s].mask.load(std::memory_order_relaxed);
+  }
+  os::rt_sigaction(s, &k, nullptr);
+}
+
+bool tramp_installed(int s) {
+  uintptr_t h = g_disp[s].handler.load(std::memory_order_relaxed);
+  if (is_fn(h)) return true;
+  if (h == uintptr_t(SIG_IGN) || g_dfl_hook[s]) return false;
+  if (bit(s) & (kSync | kStop)) return false;
+  if (bit(s) & kDflIgnore) return g_managed_ignore.load(std::memory_order_relaxed) & bit(s);
+  return true;
+}
+
+void manage_ignored(uint64_t blocked) {
+  uint64_t add = blocked & kDflIgnore & ~g_managed_ignore.load(std::memory_order_relaxed);
+  if (!add) return;
+  Guard<SpinLock> l(g_disp_lock);
+  g_managed_ignore.fetch_or(add);
+  for (int s = 1; s <= kNSig; s++)
+    if (add & bit(s)) kinstall(s);
+}
+
+////////////////////////////////////////////////////////////////////////////
+// siginfo nodes (never touched by the trampoline)
+////////////////////////////////////////////////////////////////////////////
+
+}  // namespace
+struct SigNode {
+  siginfo_t info;
+  SigNode* next;
+};
+namespace {
+constexpr int kPool = 4096;
+SigNode* g_pool_free = nullptr;
+SpinLock g_pool_lock;
+
+SigNode* node_get(const siginfo_t& info) {
+  SigNode* n;
+  {
+    Guard<SpinLock> l(g_pool_lock);
+    n = g_pool_free;
+    if (n) g_pool_free = n->next;
+  }
+  if (n) {
+    n->info = info;
+    n->next = nullptr;
+  }
+  return n;
+}
+void node_put(SigNode* n) {
+  Guard<SpinLock> l(g_pool_lock);
+  n->next = g_pool_free;
+  g_pool_free = n;
+}
+
+siginfo_t synth(int s, int code) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = s;
+  si.si_code = code;
+  si.si_pid = g_pid;
+  si.si_uid = getuid();
+  return si;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// The trampoline -> dispatcher ring (multi-producer, sysmon consumes)
+////////////////////////////////////////////////////////////////////////////
+
+constexpr uint32_t kRing = 256;
+struct Slot {
+  std::atomic<uint32_t> seq;
+  siginfo_t info;
+};
+Slot g_ring[kRing];
+std::atomic<uint32_t> g_ring_head{0};
+uint32_t g_ring_tail = 0;                // sysmon only
+std::atomic<uint64_t> g_ring_lost{0};    // signals dropped on a full ring (delivered without info)
+std::atomic<bool> g_retry{false};        // some G has an undelivered signal
+
+void ring_init() {
+  for (uint32_t i = 0; i < kRing; i++) g_ring[i].seq.store(i, std::memory_order_relaxed);
+  g_ring_head.store(0, std::memory_order_relaxed);
+  g_ring_tail = 0;
+  g_ring_lost.store(0, std::memory_order_relaxed);
+}
+
+void ring_push(const siginfo_t* si) {
+  uint32_t pos = g_ring_head.load(std::memory_order_relaxed);
+  for (;;) {
+    Slot& sl = g_ring[pos % kRing];
+    uint32_t seq = sl.seq.load(std::memory_order_acquire);
+    int32_t dif = int32_t(seq - pos);
+    if (dif == 0) {
+      if (g_ring_head.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        sl.info = *si;
+        sl.seq.store(pos + 1, std::memory_order_release);
+        return;
+      }
+    } else if (dif < 0) {
+      g_ring_lost.fetch_or(bit(si->si_signo), std::memory_order_relaxed);
+      return;
+    } else {
+      pos = g_ring_head.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+bool ring_pop(siginfo_t* out) {
+  Slot& sl = g_ring[g_ring_tail % kRing];
+  if (sl.seq.load(std::memory_order_acquire) != g_ring_tail + 1) return false;
+  *out = sl.info;
+  sl.seq.store(g_ring_tail + kRing, std::memory_order_release);
+  g_ring_tail++;
+  return true;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Process-pending signals and sigwait records (g_sig_lock)
+////////////////////////////////////////////////////////////////////////////
+
+struct SigWait {
+  enum : uint32_t { kWaiting = 0, kGot = 1, kTimeout = 2, kInterrupted = 3 };
+  uint64_t set = 0;
+  siginfo_t info;
+  uint32_t state = kWaiting;  // [g_sig_lock]
+  bool linked = false;        // [g_sig_lock]
+  G* g = nullptr;
+  SigWait* next = nullptr;
+  SigWait* prev = nullptr;
+};
+
+SpinLock g_sig_lock;
+SigWait* g_waiters = nullptr;  // [g_sig_lock]
+SigNode* g_procq = nullptr;    // [g_sig_lock] FIFO of process-pending signals
+uint64_t g_procbits = 0;       // [g_sig_lock] their numbers (a node may be missing: lost info)
+
+void waiter_unlink(SigWait* w) {
+  if (w->prev) w->prev->next = w->next; else g_waiters = w->next;
+  if (w->next) w->next->prev = w->prev;
+  w->next = w->prev = nullptr;
+  w->linked = false;
+}
+
+void proc_push_locked(const siginfo_t& info) {
+  int s = info.si_signo;
+  if ((g_procbits & bit(s)) && s < SIGRTMIN) return;  // standard signals do not queue
+  SigNode* n = node_get(info);
+  g_procbits |= bit(s);
+  if (!n) return;
+  SigNode** pp = &g_procq;
+  while (*pp) pp = &(*pp)->next;
+  *pp = n;
+}
+
+// proc_take_locked removes one process-pending signal in want (lowest first).
+bool proc_take_locked(uint64_t want, siginfo_t* out) {
+  uint64_t have = g_procbits & want;
+  if (!have) return false;
+  int s = __builtin_ctzll(have) + 1;
+  bool found = false, more = false;
+  for (SigNode** pp = &g_procq; *pp;) {
+    SigNode* n = *pp;
+    if (n->info.si_signo == s) {
+      if (!found) {
+        *out = n->info;
+        *pp = n->next;
+        node_put(n);
+        found = true;
+        continue;
+      }
+      more = true;
+    }
+    pp = &n->next;
+  }
+  if (!found) *out = synth(s, SI_USER);
+  if (!more) g_procbits &= ~bit(s);
+  return true;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Per-G pending
+////////////////////////////////////////////////////////////////////////////
+
+void g_queue(G* g, const siginfo_t& info) {
+  int s = info.si_signo;
+  SigNode* n = nullptr;
+  bool queue = s >= SIGRTMIN || !(g->sigpending.load(std::memory_order_relaxed) & bit(s));
+  if (queue) n = node_get(info);
+  Guard<SpinLock> l(g->siglock);
+  if (n) {
+    SigNode** pp = &g->sigq;
+    while (*pp) pp = &(*pp)->next;
+    *pp = n;
+  }
+  g->sigpending.fetch_or(bit(s), std::memory_order_seq_cst);
+}
+
+// g_take removes signal s from g's pending set; the info is synthesized when
+// the signal came without one (the trampoline's thread-directed ones).
+void g_take(G* g, int s, siginfo_t* out) {
+  Guard<SpinLock> l(g->siglock);
+  bool found = false, more = false;
+  for (SigNode** pp = &g->sigq; *pp;) {
+    SigNode* n = *pp;
+    if (n->info.si_signo == s) {
+      if (!found) {
+        *out = n->info;
+        *pp = n->next;
+        node_put(n);
+        found = true;
+        continue;
+      }
+      more = true;
+    }
+    pp = &n->next;
+  }
+  if (!found) *out = synth(s, (s == SIGPIPE || s == SIGXFSZ) ? SI_USER : SI_TKILL);
+  if (!more) g->sigpending.fetch_and(~bit(s), std::memory_order_seq_cst);
+}
+
+bool g_live(G* g) {
+  if (g->magic != kGMagic || g->is_g0) return false;
+  GStatus st = g->status.load(std::memory_order_acquire);
+  return st == GStatus::kRunnable || st == GStatus::kRunning || st == GStatus::kSyscall || st == GStatus::kWaiting;
+}
+
+void kick(G* g, int s) {
+  M* m = g->m;
+  if (m == nullptr || !tramp_installed(s)) return;
+  siginfo_t si = synth(s, SI_QUEUE);
+  si.si_errno = kKickMagic;
+  os::rt_tgsigqueueinfo(g_pid, m->tid, s, &si);
+}
+
+// notify makes g act on its new pending signal s (see the file comment).
+void notify(G* g, int s) {
+  uint8_t kind = g->park_kind.load(std::memory_order_seq_cst);
+  if (kind == kParkSigwait) {  // it may be waiting for s: let it look
+    park_interrupt(g);
+    return;
+  }
+  if (g->sigmask.load(std::memory_order_seq_cst) & bit(s)) return;
+  if (kind != kParkNone) {
+    park_interrupt(g);
+    return;
+  }
+  if (g == getg()) return;  // the caller delivers on its way out
+  GStatus st = g->status.load(std::memory_order_acquire);
+  if (st == GStatus::kRunning || st == GStatus::kSyscall) kick(g, s);
+  g_retry.store(true, std::memory_order_release);
+  sysmon_kick();
+}
+
+// default_action carries out what SIG_DFL does for s to the whole process.
+void default_action(int s) {
+  if (bit(s) & kDflIgnore) return;
+  // Let the kernel do it: default action, unblocked here, sent to this thread.
+  os::KSigaction k{};
+  k.handler = reinterpret_cast<void*>(SIG_DFL);
+  os::rt_sigaction(s, &k, nullptr);
+  uint64_t m = bit(s);
+  os::rt_sigprocmask(SIG_UNBLOCK, &m, nullptr);
+  os::tgkill(g_pid, os::gettid(), s);
+  // A stop signal returns here once the process continues.
+  Guard<SpinLock> l(g_disp_lock);
+  kinstall(s);
+}
+
+uintptr_t cur_sp() { return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)); }
+
+// run_one runs the program's action for s on g (the current G). Returns
+// whether a handler ran; clears *restart if it lacked SA_RESTART.
+bool run_one(G* g, int s, siginfo_t* info, void* uc, uintptr_t sp, bool* restart, int saved_errno) {
+  uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
+  int fl = g_disp[s].flags.load(std::memory_order_relaxed);
+  uint64_t hm = g_disp[s].mask.load(std::memory_order_relaxed);
+  if (h == uintptr_t(SIG_IGN)) return false;
+  if (h == uintptr_t(SIG_DFL)) {
+    default_action(s);
+    return false;
+  }
+  if (fl & SA_RESETHAND) {
+    Guard<SpinLock> l(g_disp_lock);
+    g_disp[s].handler.store(uintptr_t(SIG_DFL));
+    g_disp[s].flags.store(0);
+    kinstall(s);
+  }
+  if (g->sig_depth > 0 && !sig_in_handler(g)) g->sig_depth = 0;
+  if (g->sig_depth == 0) g->sig_sp = sp;
+  g->sig_depth++;
+  uint64_t old = g->sigmask.load(std::memory_order_relaxed);
+  g->sigmask.store((old | hm | ((fl & SA_NODEFER) ? 0 : bit(s))) & ~kUnblockable, std::memory_order_seq_cst);
+  errno = saved_errno;
+  if (fl & SA_SIGINFO)
+    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(s, info, uc);
+  else
+    reinterpret_cast<void (*)(int)>(h)(s);
+  g->sigmask.store(old, std::memory_order_seq_cst);
+  if (g->sig_depth > 0) g->sig_depth--;
+  if (!(fl & SA_RESTART)) *restart = false;
+  return true;
+}
+
+// deliver_pending runs every pending unblocked signal of g (the current G,
+// at a safe point). Returns whether a handler ran.
+bool deliver_pending(G* g, void* uc, uintptr_t sp, bool* restart) {
+  bool ran = false;
+  for (;;) {
+    uint64_t have = g->sigpending.load(std::memory_order_seq_cst) & ~g->sigmask.load(std::memory_order_relaxed);
+    if (!have) return ran;
+    int s = __builtin_ctzll(have) + 1;
+    siginfo_t info;
+    g_take(g, s, &info);
+    int e = errno;
+    ucontext_t mine;
+    if (uc == nullptr && (g_disp[s].flags.load(std::memory_order_relaxed) & SA_SIGINFO)) {
+      getcontext(&mine);
+      uc = &mine;
+    }
+    if (run_one(g, s, &info, uc, sp, restart, e)) ran = true;
+  }
+}
+
+// apply_mask makes the kernel mask of the current M match g's.
+void apply_mask(G* g) {
+  M* m = g->m;
+  uint64_t want = g->sigmask.load(std::memory_order_relaxed);
+  if (m == nullptr) return;
+  if (m->kmask != want) {
+    os::rt_sigprocmask(SIG_SETMASK, &want, nullptr);
+    m->kmask = want;
+  }
+}
+
+// pull_process moves process-pending signals that g no longer blocks to g.
+void pull_process(G* g, uint64_t unblocked) {
+  for (;;) {
+    siginfo_t info;
+    bool got;
+    {
+      Guard<SpinLock> l(g_sig_lock);
+      got = proc_take_locked(unblocked, &info);
+    }
+    if (!got) return;
+    g_queue(g, info);
+  }
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Routing (sysmon or a G in a hook; never the trampoline)
+////////////////////////////////////////////////////////////////////////////
+
+G* pick(int s) {
+  G* best = nullptr;
+  g_foreach([&](G* g) {
+    if (best && best->goid == 1) return;
+    if (!g_live(g) || (g->sigmask.load(std::memory_order_relaxed) & bit(s))) return;
+    if (!best || g->goid == 1) best = g;
+  });
+  return best;
+}
+
+void route(const siginfo_t& info) {
+  int s = info.si_signo;
+  if (s < 1 || s > kNSig) return;
+  uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
+  if (h == uintptr_t(SIG_IGN)) return;
+  G* target = nullptr;
+  SigWait* w = nullptr;
+  {
+    Guard<SpinLock> l(g_sig_lock);
+    for (SigWait* x = g_waiters; x; x = x->next)
+      if (x->set & bit(s)) {
+        w = x;
+        break;
+      }
+    if (w) {
+      waiter_unlink(w);
+      w->info = info;
+      w->state = SigWait::kGot;
+    } else {
+      target = pick(s);
+      if (!target) {
+        proc_push_locked(info);
+        return;
+      }
+    }
+  }
+  if (w) {
+    ready(w->g);
+    return;
+  }
+  if (h == uintptr_t(SIG_DFL)) {
+    default_action(s);
+    return;
+  }
+  g_queue(target, info);
+  notify(target, s);
+}
+
+void retry_all() {
+  bool left = false;
+  g_foreach([&](G* g) {
+    if (!g_live(g)) return;
+    uint64_t have = g->sigpending.load(std::memory_order_acquire) & ~g->sigmask.load(std::memory_order_relaxed);
+    if (!have) return;
+    left = true;
+    int s = __builtin_ctzll(have) + 1;
+    if (g->park_kind.load(std::memory_order_seq_cst) != kParkNone) {
+      park_interrupt(g);
+      return;
+    }
+    GStatus st = g->status.load(std::memory_order_acquire);
+    if (st == GStatus::kRunning || st == GStatus::kSyscall) kick(g, s);
+  });
+  if (!left) g_retry.store(false, std::memory_order_release);
+}
+
+////////////////////////////////////////////////////////////////////////////
+// The trampoline
+////////////////////////////////////////////////////////////////////////////
+
+bool in_text(const void* ucv) {
+  if (ucv == nullptr) return false;
+  auto* uc = static_cast<const ucontext_t*>(ucv);
+  uintptr_t pc = uintptr_t(uc->uc_mcontext.gregs[REG_RIP]);
+  return pc >= g_text_lo && pc < g_text_hi;
+}
+
+extern "C" void gmp_sig_tramp(int s, siginfo_t* si, void* ucv) {
+  int saved_errno = errno;
+  G* g = getg();
+  bool isg = g != nullptr && !g->is_g0 && g->magic == kGMagic;
+  auto* uc = static_cast<ucontext_t*>(ucv);
+  uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
+  bool restart = true;
+  // A synchronous fault runs the program's handler here, whatever the state.
+  if ((bit(s) & kSync) && si->si_code > 0 && is_fn(h)) {
+    uintptr_t sp = uintptr_t(uc->uc_mcontext.gregs[REG_RSP]);
+    if (isg) {
+      run_one(g, s, si, ucv, sp, &restart, saved_errno);
+    } else {
+      errno = saved_errno;
+      if (g_disp[s].flags.load(std::memory_order_relaxed) & SA_SIGINFO)
+        reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(s, si, ucv);
+      else
+        reinterpret_cast<void (*)(int)>(h)(s);
+    }
+    return;
+  }
+  bool own = si->si_pid == g_pid;
+  bool is_kick = own && si->si_code == SI_QUEUE && si->si_errno == kKickMagic;
+  bool thread_directed = own && (si->si_code == SI_TKILL ||
+                                 ((s == SIGPIPE || s == SIGXFSZ) && si->si_code == SI_USER));
+  if (!isg || !g_ready.load(std::memory_order_relaxed)) {
+    if (!is_kick) {
+      ring_push(si);
+      sysmon_kick();
+    }
+    errno = saved_errno;
+    return;
+  }
+  bool safe = tls_nosig == 0 && !in_text(ucv);
+  uintptr_t sp = uintptr_t(uc->uc_mcontext.gregs[REG_RSP]);
+  M* m = g->m;
+  uint64_t kmask_before = m ? m->kmask : 0;
+  bool blocked = g->sigmask.load(std::memory_order_relaxed) & bit(s);
+  if (is_kick) {
+    // Our own nudge: deliver what is pending for this G, if we may.
+  } else if (thread_directed) {
+    g->sigpending.fetch_or(bit(s), std::memory_order_seq_cst);
+    if (!safe && !blocked) g_retry.store(true, std::memory_order_release);
+  } else if (!blocked && safe) {
+    run_one(g, s, si, ucv, sp, &restart, saved_errno);
+    saved_errno = errno;
+  } else {
+    ring_push(si);
+    sysmon_kick();
+  }
+  if (safe) {
+    deliver_pending(g, ucv, sp, &restart);
+    if (!is_kick && !thread_directed) saved_errno = errno;
+    // sigreturn restores the kernel mask saved in the frame.
+    if (g->m) g->m->kmask = to_bits(&uc->uc_sigmask);
+    (void)kmask_before;
+    return;  // errno is what the handlers left, as natively
+  } else if (g->sigpending.load(std::memory_order_relaxed) & ~g->sigmask.load(std::memory_order_relaxed)) {
+    g_retry.store(true, std::memory_order_release);
+  }
+  errno = saved_errno;
+}
+
+// setxid broadcast state (sig_setxid)
+struct SetxidCmd {
+  long nr, a, b, c;
+  std::atomic<uint32_t> left{0};
+  std::atomic<int> errors{0};
+};
+SetxidCmd g_setxid;
+std::atomic<bool> g_setxid_busy{false};
+
+extern "C" void gmp_setxid_handler(int, siginfo_t* si, void*) {
+  if (si->si_code != SI_TKILL || si->si_pid != g_pid) return;
+  long r = os::syscall6(g_setxid.nr, g_setxid.a, g_setxid.b, g_setxid.c);
+  if (r < 0) g_setxid.errors.fetch_add(1);
+  if (g_setxid.left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    os::futex_wake(reinterpret_cast<uint32_t*>(&g_setxid.left), 1);
+}
+
+int find_text(dl_phdr_info* info, size_t, void* data) {
+  uintptr_t addr = reinterpret_cast<uintptr_t>(data);
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    uintptr_t lo = info->dlpi_addr + ph.p_vaddr, hi = lo + ph.p_memsz;
+    if (addr >= lo && addr < hi) {
+      g_text_lo = lo;
+      g_text_hi = hi;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+////////////////////////////////////////////////////////////////////////////
+// Runtime plumbing
+////////////////////////////////////////////////////////////////////////////
+
+bool sig_in_handler(G* g) {
+  if (g->sig_depth <= 0) return false;
+  uintptr_t sp = cur_sp();
+  // Above the point where the outermost handler began, on the same stack:
+  // the handler left by longjmp.
+  if (sp > g->sig_sp && sp - g->sig_sp < (8u << 20)) {
+    g->sig_depth = 0;
+    return false;
+  }
+  return true;
+}
+
+void sig_init() {
+  g_pid = os::getpid();
+  dl_iterate_phdr(find_text, reinterpret_cast<void*>(&sig_init));
+  ring_init();
+  void* mem = os::mmap_anon(sizeof(SigNode) * kPool, true);
+  if (mem) {
+    auto* nodes = static_cast<SigNode*>(mem);
+    for (int i = kPool - 1; i >= 0; i--) {
+      nodes[i].next = g_pool_free;
+      g_pool_free = &nodes[i];
+    }
+  }
+  // glibc's sigreturn trampoline: reinstall any action through glibc and
+  // read it back raw.
+  struct sigaction cur;
+  real::sigaction(SIGURG, nullptr, &cur);
+  real::sigaction(SIGURG, &cur, nullptr);
+  os::KSigaction k{};
+  os::rt_sigaction(SIGURG, nullptr, &k);
+  g_restorer = k.restorer;
+  // G1's mask is what the original thread has.
+  G* g = getg();
+  uint64_t m = 0;
+  os::rt_sigprocmask(SIG_BLOCK, nullptr, &m);
+  g->sigmask.store(m & ~kUnblockable);
+  if (g->m) g->m->kmask = m;
+  g_managed_ignore.store(m & kDflIgnore);
+  // Adopt the actions installed so far (constructors may have).
+  for (int s = 1; s <= kNSig; s++) {
+    if (bit(s) & kUnblockable) continue;
+    struct sigaction sa;
+    if (real::sigaction(s, nullptr, &sa) != 0) continue;
+    g_disp[s].handler.store(reinterpret_cast<uintptr_t>(sa.sa_handler));
+    g_disp[s].flags.store(sa.sa_flags);
+    g_disp[s].mask.store(to_bits(&sa.sa_mask));
+    kinstall(s);
+  }
+  g_ready.store(true, std::memory_order_release);
+}
+
+void sig_m_start(M* m) {
+  uint64_t none = 0;
+  os::rt_sigprocmask(SIG_SETMASK, &none, nullptr);
+  m->kmask = 0;
+}
+
+void sig_sysmon_start() {
+  uint64_t stop = kStop;
+  os::rt_sigprocmask(SIG_SETMASK, &stop, nullptr);
+}
+
+bool sig_poll() {
+  if (!g_ready.load(std::memory_order_acquire)) return false;
+  siginfo_t info;
+  while (ring_pop(&info)) route(info);
+  uint64_t lost = g_ring_lost.exchange(0, std::memory_order_relaxed);
+  for (int s = 1; lost; s++)
+    if (lost & bit(s)) {
+      lost &= ~bit(s);
+      route(synth(s, SI_USER));
+    }
+  if (g_retry.load(std::memory_order_acquire)) retry_all();
+  return g_retry.load(std::memory_order_relaxed);
+}
+
+void sig_switch_in(M* m, G* g) {
+  uint64_t want = g->sigmask.load(std::memory_order_relaxed);
+  G* prev = m->sig_lastg;
+  m->sig_lastg = g;
+  if (want == m->kmask) return;
+  // Signals sent to this thread while the last G blocked them are that G's,
+  // not the next one's: take them off the thread before unblocking.
+  uint64_t opening = m->kmask & ~want;
+  if (opening) {
+    timespec zero{0, 0};
+    siginfo_t si;
+    while (os::rt_sigtimedwait(&opening, &si, &zero) > 0) {
+      bool own = si.si_pid == g_pid;
+      if (own && si.si_code == SI_QUEUE && si.si_errno == kKickMagic) continue;
+      if (own && (si.si_code == SI_TKILL || si.si_code == SI_USER) && prev && g_live(prev))
+        g_queue(prev, si);
+      else
+        ring_push(&si);
+    }
+  }
+  os::rt_sigprocmask(SIG_SETMASK, &want, nullptr);
+  m->kmask = want;
+}
+
+void sig_spawn(G* child) {
+  G* cur = getg();
+  uint64_t m = 0;
+  if (cur != nullptr && !cur->is_g0)
+    m = cur->sigmask.load(std::memory_order_relaxed);
+  else
+    os::rt_sigprocmask(SIG_BLOCK, nullptr, &m);
+  child->sigmask.store(m & ~kUnblockable, std::memory_order_relaxed);
+  child->sigpending.store(0, std::memory_order_relaxed);
+  child->sig_depth = 0;
+  child->sig_sp = 0;
+}
+
+void sig_exit(G* g) {
+  SigNode* q;
+  {
+    Guard<SpinLock> l(g->siglock);
+    q = static_cast<SigNode*>(g->sigq);
+    g->sigq = nullptr;
+    g->sigpending.store(0, std::memory_order_relaxed);
+  }
+  while (q) {
+    SigNode* n = q->next;
+    node_put(q);
+    q = n;
+  }
+}
+
+void sig_set_default_hook(int s, void (*fn)(int, siginfo_t*, void*)) {
+  Guard<SpinLock> l(g_disp_lock);
+  g_dfl_hook[s] = fn;
+  kinstall(s);
+}
+
+void sig_fork_child() {
+  g_pid = os::getpid();
+  new (&g_sig_lock) SpinLock();
+  new (&g_pool_lock) SpinLock();
+  new (&g_disp_lock) SpinLock();
+  g_waiters = nullptr;
+  g_procq = nullptr;  // nodes leak: the child starts with nothing pending
+  g_procbits = 0;
+  ring_init();
+  g_retry.store(false);
+  G* g = getg();
+  new (&g->siglock) SpinLock();
+  g->sigq = nullptr;
+  g->sigpending.store(0);
+}
+
+bool sig_pending(G* g) {
+  return (g->sigpending.load(std::memory_order_seq_cst) & ~g->sigmask.load(std::memory_order_seq_cst)) != 0;
+}
+
+bool sig_after_interrupt(bool restartable) {
+  G* g = getg();
+  if (g == nullptr || g->is_g0) return restartable;
+  bool restart = true;
+  bool ran = deliver_pending(g, nullptr, cur_sp(), &restart);
+  apply_mask(g);
+  if (!ran) return true;
+  return restartable && restart;
+}
+
+////////////////////////////////////////////////////////////////////////////
+// Hook entry points
+////////////////////////////////////////////////////////////////////////////
+
+int sig_action(int s, const struct sigaction* act, struct sigaction* old) {
+  if (s < 1 || s > kNSig || (bit(s) & (bit(kSigCancel) | bit(kSigSetxid)))) return EINVAL;
+  if (act && (s == SIGKILL || s == SIGSTOP)) return EINVAL;
+  if (!g_ready.load(std::memory_order_acquire) || s == SIGKILL || s == SIGSTOP) {
+    return real::sigaction(s, act, old) == 0 ? 0 : errno;
+  }
+  Guard<SpinLock> l(g_disp_lock);
+  if (old) {
+    memset(old, 0, sizeof *old);
+    old->sa_handler = reinterpret_cast<sighandler_t>(g_disp[s].handler.load());
+    old->sa_flags = g_disp[s].flags.load();
+    from_bits(g_disp[s].mask.load(), &old->sa_mask);
+    old->sa_restorer = g_disp[s].handler.load() == 0 && g_disp[s].flags.load() == 0
+                           ? nullptr
+                           : reinterpret_cast<void (*)()>(g_restorer);
+  }
+  if (act) {
+    uintptr_t h = reinterpret_cast<uintptr_t>(act->sa_handler);
+    g_disp[s].mask.store(to_bits(&act->sa_mask) & ~(bit(SIGKILL) | bit(SIGSTOP)));
+    g_disp[s].flags.store(act->sa_flags | kSaRestorer);
+    g_disp[s].handler.store(h, std::memory_order_release);
+    kinstall(s);
+    if (h == uintptr_t(SIG_IGN) || (h == uintptr_t(SIG_DFL) && (bit(s) & kDflIgnore))) {
+      // POSIX: setting SIG_IGN (or a default of ignore) discards pending ones.
+      Guard<SpinLock> l2(g_sig_lock);
+      siginfo_t junk;
+      while (proc_take_locked(bit(s), &junk)) {
+      }
+    }
+  }
+  return 0;
+}
+
+int sig_procmask(int how, const sigset_t* set, sigset_t* old) {
+  G* g = getg();
+  uint64_t cur = g->sigmask.load(std::memory_order_relaxed);
+  uint64_t nw = cur;
+  if (set) {
+    uint64_t b = to_bits(set) & ~kUnblockable;
+    switch (how) {
+      case SIG_BLOCK: nw = cur | b; break;
+      case SIG_UNBLOCK: nw = cur & ~b; break;
+      case SIG_SETMASK: nw = b; break;
+      default: return EINVAL;
+    }
+  }
+  if (old) from_bits(cur, old);
+  if (!set) return 0;
+  g->sigmask.store(nw, std::memory_order_seq_cst);
+  manage_ignored(nw);
+  apply_mask(g);
+  uint64_t opened = cur & ~nw;
+  if (opened) {
+    pull_process(g, opened);
+    if (sig_pending(g)) {
+      bool restart = true;
+      deliver_pending(g, nullptr, cur_sp(), &restart);
+      apply_mask(g);
+    }
+  }
+  return 0;
+}
+
+int sig_pending_set(sigset_t* out) {
+  G* g = getg();
+  uint64_t b = g->sigpending.load(std::memory_order_acquire);
+  {
+    Guard<SpinLock> l(g_sig_lock);
+    b |= g_procbits;
+  }
+  from_bits(b & g->sigmask.load(std::memory_order_relaxed), out);
+  return 0;
+}
+
+int sig_kill_g(G* g, int s, const union sigval* value) {
+  if (s < 0 || s > kNSig || (s > 0 && (bit(s) & (bit(kSigCancel) | bit(kSigSetxid))))) return EINVAL;
+  if (!g_live(g)) return ESRCH;
+  if (s == 0) return 0;
+  uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
+  if (h == uintptr_t(SIG_IGN)) return 0;
+  if (s == SIGKILL || s == SIGSTOP || (h == uintptr_t(SIG_DFL) && !tramp_installed(s))) {
+    // The kernel's own action (or a runtime hook such as the SIGQUIT dump)
+    // applies to the whole process: let the kernel take it from here.
+    os::tgkill(g_pid, os::gettid(), s);
+    return 0;
+  }
+  siginfo_t info = synth(s, value ? SI_QUEUE : SI_TKILL);
+  if (value) info.si_value = *value;
+  g_queue(g, info);
+  notify(g, s);
+  G* cur = getg();
+  if (g == cur && sig_pending(cur)) {
+    bool restart = true;
+    deliver_pending(cur, nullptr, cur_sp(), &restart);
+    apply_mask(cur);
+  }
+  return 0;
+}
+
+namespace {
+
+struct SigParkCtx {
+  int64_t deadline;
+};
+
+void sigwait_timeout(void* arg, uint64_t seq) {
+  G* g = static_cast<G*>(arg);
+  if (g->wait_seq != seq) return;
+  bool fire = false;
+  {
+    Guard<SpinLock> l(g_sig_lock);
+    auto* w = static_cast<SigWait*>(g->park_record);
+    if (w && w->linked) {
+      waiter_unlink(w);
+      w->state = SigWait::kTimeout;
+      fire = true;
+    }
+  }
+  if (fire) ready(g);
+}
+
+// Runs on g0 once the G is off its stack: arm the deadline, release the lock.
+void sigwait_unlock(G* g, void* arg) {
+  auto* pc = static_cast<SigParkCtx*>(arg);
+  if (pc->deadline) add_timer(&g->timer);
+  g_sig_lock.unlock();
+}
+
+// park_sigwait waits until a signal in want is handed over, g gets a
+// deliverable pending signal, or the deadline. Returns the SigWait state;
+// *info is set for kGot.
+uint32_t park_sigwait(G* g, uint64_t want, int64_t deadline, siginfo_t* info) {
+  for (;;) {
+    // Ours first (thread-directed), then the process's.
+    uint64_t mine = g->sigpending.load(std::memory_order_seq_cst) & want;
+    if (mine) {
+      g_take(g, __builtin_ctzll(mine) + 1, info);
+      return SigWait::kGot;
+    }
+    if (deadline && os::nanotime() >= deadline) return SigWait::kTimeout;
+    SigWait w;
+    w.set = want;
+    w.g = g;
+    g_sig_lock.lock();
+    if (proc_take_locked(want, info)) {
+      g_sig_lock.unlock();
+      return SigWait::kGot;
+    }
+    g->park_record = &w;
+    g->park_kind.store(kParkSigwait, std::memory_order_seq_cst);
+    if ((g->sigpending.load(std::memory_order_seq_cst) & want) || sig_pending(g)) {
+      g->park_kind.store(kParkNone, std::memory_order_relaxed);
+      g->park_record = nullptr;
+      g_sig_lock.unlock();
+      if (sig_pending(g) && !(g->sigpending.load() & want)) return SigWait::kInterrupted;
+      continue;
+    }
+    w.next = g_waiters;
+    if (g_waiters) g_waiters->prev = &w;
+    g_waiters = &w;
+    w.linked = true;
+    SigParkCtx pc{deadline};
+    if (deadline) {
+      g->wait_seq++;
+      g->timer.when = deadline;
+      g->timer.fn = sigwait_timeout;
+      g->timer.arg = g;
+      g->timer.seq = g->wait_seq;
+    }
+    park(WaitReason::kSigwait, sigwait_unlock, &pc);
+    g->park_kind.store(kParkNone, std::memory_order_relaxed);
+    if (deadline) timer_del(&g->timer);
+    {
+      Guard<SpinLock> l(g_sig_lock);
+      if (w.linked) waiter_unlink(&w);
+      g->park_record = nullptr;
+    }
+    if (w.state == SigWait::kGot) {
+      *info = w.info;
+      return SigWait::kGot;
+    }
+    if (w.state == SigWait::kTimeout) return SigWait::kTimeout;
+    // Interrupted: a pending signal of ours; loop to see which kind.
+    if (sig_pending(g) && !(g->sigpending.load() & want)) return SigWait::kInterrupted;
+  }
+}
+
+}  // namespace
+
+void sigwait_interrupt(G* g) {
+  bool fire = false;
+  {
+    Guard<SpinLock> l(g_sig_lock);
+    auto* w = static_cast<SigWait*>(g->park_record);
+    if (w && w->linked && g->park_kind.load(std::memory_order_seq_cst) == kParkSigwait) {
+      waiter_unlink(w);
+      w->state = SigWait::kInterrupted;
+      fire = true;
+    }
+  }
+  if (fire) ready(g);
+}
+
+int sig_wait(const sigset_t* set, siginfo_t* info, int64_t deadline) {
+  G* g = getg();
+  uint64_t want = to_bits(set) & ~kUnblockable;
+  siginfo_t mine;
+  siginfo_t* out = info ? info : &mine;
+  for (;;) {
+    uint32_t st = park_sigwait(g, want, deadline, out);
+    if (st == SigWait::kGot) return out->si_signo;
+    if (st == SigWait::kTimeout) return -EAGAIN;
+    bool restart = true;
+    if (deliver_pending(g, nullptr, cur_sp(), &restart)) {
+      apply_mask(g);
+      return -EINTR;
+    }
+  }
+}
+
+int sig_suspend(const sigset_t* mask) {
+  G* g = getg();
+  uint64_t old = g->sigmask.load(std::memory_order_relaxed);
+  uint64_t tmp = to_bits(mask) & ~kUnblockable;
+  g->sigmask.store(tmp, std::memory_order_seq_cst);
+  apply_mask(g);
+  pull_process(g, old & ~tmp);
+  for (;;) {
+    siginfo_t junk;
+    uint32_t st = park_sigwait(g, 0, 0, &junk);
+    (void)st;
+    bool restart = true;
+    bool ran = deliver_pending(g, nullptr, cur_sp(), &restart);
+    if (ran) break;
+  }
+  g->sigmask.store(old, std::memory_order_seq_cst);
+  apply_mask(g);
+  return -EINTR;
+}
+
+long sig_setxid(long nr, long a, long b, long c) {
+  long r = os::syscall6(nr, a, b, c);
+  if (r < 0) return r;
+  bool f = false;
+  while (!g_setxid_busy.compare_exchange_weak(f, true)) {
+    f = false;
+    os::sched_yield();
+  }
+  g_setxid.nr = nr;
+  g_setxid.a = a;
+  g_setxid.b = b;
+  g_setxid.c = c;
+  os::KSigaction k{}, oldk{};
+  os::rt_sigaction(kSigSetxid, nullptr, &oldk);
+  k.handler = reinterpret_cast<void*>(gmp_setxid_handler);
+  k.flags = SA_SIGINFO | SA_RESTART | kSaRestorer;
+  k.restorer = g_restorer;
+  k.mask = ~0ull;
+  os::rt_sigaction(kSigSetxid, &k, nullptr);
+  pid_t self = os::gettid();
+  // Every other thread of the process, as listed by the kernel.
+  int fd = int(os::syscall6(SYS_openat, AT_FDCWD, long("/proc/self/task"), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd >= 0) {
+    char buf[4096];
+    for (;;) {
+      long n = os::syscall6(SYS_getdents64, fd, long(buf), sizeof buf);
+      if (n <= 0) break;
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+        off += d->d_reclen;
+        pid_t tid = 0;
+        for (const char* p = d->d_name; *p >= '0' && *p <= '9'; p++) tid = tid * 10 + (*p - '0');
+        if (tid <= 0 || tid == self) continue;
+        g_setxid.left.fetch_add(1);
+        if (os::tgkill(g_pid, tid, kSigSetxid) != 0) g_setxid.left.fetch_sub(1);
+      }
+    }
+    os::close(fd);
+  }
+  // Wait for every answer (a thread that exits meanwhile never answers:
+  // bound each wait and give up after a few seconds).
+  for (int i = 0; i < 500; i++) {
+    uint32_t left = g_setxid.left.load(std::memory_order_acquire);
+    if (left == 0) break;
+    timespec ts{0, 10000000};
+    os::futex_wait(reinterpret_cast<uint32_t*>(&g_setxid.left), left, &ts);
+  }
+  g_setxid.left.store(0);
+  os::rt_sigaction(kSigSetxid, &oldk, nullptr);
+  g_setxid_busy.store(false, std::memory_order_release);
+  return r;
+}
 
 }  // namespace gmp

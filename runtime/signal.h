@@ -7,6 +7,8 @@
 
 namespace gmp {
 
+struct M;
+
 // sig_pending: g has a pending signal that its mask does not block.
 bool sig_pending(G* g);
 
@@ -18,5 +20,48 @@ bool sig_pending(G* g);
 // all (the signal went elsewhere). Returns false when it must fail with
 // EINTR.
 bool sig_after_interrupt(bool restartable);
+
+// sigwait_interrupt wakes g out of a sigwait-family park (interrupt.h).
+void sigwait_interrupt(G* g);
+
+// --- runtime plumbing ---
+// sig_init: on M0 at runtime start, G1 current: adopt the dispositions and
+// mask the program already has, install the trampolines.
+void sig_init();
+// sig_m_start: on a new M's own thread before it runs any G.
+void sig_m_start(M* m);
+// sig_sysmon_start: on the sysmon thread (it accepts every signal and never
+// runs program code; see signal.cpp).
+void sig_sysmon_start();
+// sig_poll: sysmon's turn: route queued signals, retry deliveries. Returns
+// true while deliveries are outstanding (sysmon keeps its short tick).
+bool sig_poll();
+// sig_switch_in: on g0 before g runs on m: the kernel mask follows the G.
+void sig_switch_in(M* m, G* g);
+// sig_spawn: a new G inherits its creator's mask; sig_exit drops what is
+// still pending for an exiting G.
+void sig_spawn(G* child);
+void sig_exit(G* g);
+// sig_set_default_hook: a runtime handler for signal s while the program
+// keeps SIG_DFL (the SIGQUIT dump).
+void sig_set_default_hook(int s, void (*fn)(int, siginfo_t*, void*));
+// sig_fork_child: in a fork child on the forking G: nothing is pending.
+void sig_fork_child();
+
+// --- the hooks' entry points (return 0 or an errno value unless noted) ---
+int sig_action(int s, const struct sigaction* act, struct sigaction* old);
+int sig_procmask(int how, const sigset_t* set, sigset_t* old);
+int sig_pending_set(sigset_t* out);
+// sig_kill_g: pthread_kill / pthread_sigqueue to a G (value: SI_QUEUE).
+int sig_kill_g(G* g, int s, const union sigval* value);
+// sig_wait: sigwaitinfo/sigtimedwait (deadline 0: none). Returns the signal
+// number or -errno.
+int sig_wait(const sigset_t* set, siginfo_t* info, int64_t deadline);
+// sig_suspend: sigsuspend/pause. Always returns -EINTR (or -EFAULT).
+int sig_suspend(const sigset_t* mask);
+// sig_setxid: the set*id family for every thread of the process (glibc's
+// own broadcast reads the thread pointer, which is a G's). Returns the raw
+// syscall result (-errno on failure).
+long sig_setxid(long nr, long a, long b, long c);
 
 }  // namespace gmp

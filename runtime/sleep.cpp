@@ -6,6 +6,8 @@
 #include "runtime/os.h"
 #include "runtime/sched.h"
 #include "runtime/cancel.h"
+#include "runtime/interrupt.h"
+#include "runtime/signal.h"
 
 namespace gmp {
 
@@ -14,40 +16,47 @@ static void sleep_wake(void* arg, uint64_t seq) {
   if (g->wait_seq == seq) ready(g);
 }
 
-// sleep_park arms the timer once g is off its stack. A cancel that came
-// before the timer was armed could not disarm it: check again after arming;
-// whichever of us disarms it (timer_del true) readies g.
+// sleep_park arms the timer once g is off its stack. An interrupt (cancel,
+// signal) that came before the timer was armed could not disarm it: check
+// again after arming; whichever of us disarms it (timer_del true) readies g.
 static void sleep_park(G* g, void*) {
   add_timer(&g->timer);
-  if (cancel_requested(g) && timer_del(&g->timer)) ready(g);
+  if (interrupt_pending(g, true) && timer_del(&g->timer)) ready(g);
 }
 
-static void sleep_deadline(int64_t deadline) {
+// sleep_deadline returns 0, or the ns left when a handler interrupted it.
+static int64_t sleep_deadline(int64_t deadline) {
   G* g = getg();
-  g->wait_seq++;
-  g->timer.when = deadline;
-  g->timer.fn = sleep_wake;
-  g->timer.arg = g;
-  g->timer.seq = g->wait_seq;
-  g->park_kind.store(kParkSleep, std::memory_order_seq_cst);
-  park(WaitReason::kSleep, sleep_park, nullptr);
-  g->park_kind.store(kParkNone, std::memory_order_relaxed);
-  timer_del(&g->timer);  // already fired; waits if its callback is still running
-  test_cancel();
+  for (;;) {
+    g->wait_seq++;
+    g->timer.when = deadline;
+    g->timer.fn = sleep_wake;
+    g->timer.arg = g;
+    g->timer.seq = g->wait_seq;
+    g->park_kind.store(kParkSleep, std::memory_order_seq_cst);
+    park(WaitReason::kSleep, sleep_park, nullptr);
+    g->park_kind.store(kParkNone, std::memory_order_relaxed);
+    timer_del(&g->timer);  // already fired; waits if its callback is still running
+    test_cancel();
+    int64_t left = deadline - os::nanotime();
+    if (left <= 0) return 0;
+    // Woken early: a signal. Its handlers run; if none did, sleep on.
+    if (!sig_after_interrupt(false)) return left;
+  }
 }
 
-void sleep_for(int64_t ns) {
+int64_t sleep_for(int64_t ns) {
   test_cancel();
-  if (ns <= 0) return;
-  sleep_deadline(os::nanotime() + ns);
+  if (ns <= 0) return 0;
+  return sleep_deadline(os::nanotime() + ns);
 }
 
-void sleep_until(clockid_t clk, const timespec* abs) {
+bool sleep_until(clockid_t clk, const timespec* abs) {
   test_cancel();
   int64_t now = os::clock_ns(clk);
   int64_t target = int64_t(abs->tv_sec) * 1000000000 + abs->tv_nsec;
-  if (target <= now) return;
-  sleep_deadline(os::nanotime() + (target - now));
+  if (target <= now) return false;
+  return sleep_deadline(os::nanotime() + (target - now)) != 0;
 }
 
 }  // namespace gmp

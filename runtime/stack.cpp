@@ -100,4 +100,7 @@ void stack_free(Stack* s) {
   *s = Stack{};
 }
 
+void stack_fork_lock() { g_pool.lock.lock(); }
+void stack_fork_unlock() { g_pool.lock.unlock(); }
+
 }  // namespace gmp

@@ -37,4 +37,8 @@ void stack_free(Stack* s);
 // stack_canary_ok is false if an unguarded stack's canary was overwritten.
 bool stack_canary_ok(const Stack& s);
 
+// stack_fork_lock/unlock: the pool is held across fork() (fork.cpp).
+void stack_fork_lock();
+void stack_fork_unlock();
+
 }  // namespace gmp

@@ -215,7 +215,10 @@ static int cond_do_wait(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline)
     nwait.fetch_sub(1, std::memory_order_relaxed);
     return e;
   }
-  int r = futex_wait(addr(seq), s0, deadline, WaitReason::kCond, true);
+  int r;
+  // A signal handler interrupts the wait but never the condvar wait itself.
+  do r = futex_wait(addr(seq), s0, deadline, WaitReason::kCond, true);
+  while (r == EINTR);
   nwait.fetch_sub(1, std::memory_order_relaxed);
   // Re-acquire whatever happens (POSIX), without a deadline; a cancelled
   // waiter holds the mutex again when its cleanup handlers run.
@@ -460,10 +463,15 @@ int sem_wait(sem_t* s, clockid_t clk, const timespec* abs, bool check_clock) {
   auto& nwait = word(s, 4);
   for (;;) {
     nwait.fetch_add(1, std::memory_order_seq_cst);
-    int r = futex_wait(addr(v), 0, deadline, WaitReason::kSem, true);
+    // sem_wait is never restarted after a handler (signal(7)).
+    int r = futex_wait(addr(v), 0, deadline, WaitReason::kSem, true, false);
     nwait.fetch_sub(1, std::memory_order_seq_cst);
     if (r == ECANCELED) test_cancel();
     if (sem_try(v)) return 0;
+    if (r == EINTR) {
+      errno = EINTR;
+      return -1;
+    }
     if (r == ETIMEDOUT) {
       errno = ETIMEDOUT;
       return -1;

@@ -38,6 +38,7 @@
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
+#include "runtime/signal.h"
 
 namespace gmp {
 
@@ -56,6 +57,7 @@ SysmonTick g_ticks[kMaxProcs];
 Note g_sysmon_note;                 // deep sleep; woken by sysmon_wake
 std::atomic<bool> g_sysmon_waiting{false};
 std::atomic<bool> g_sysmon_started{false};
+std::atomic<bool> g_sig_kicked{false};  // a signal was queued since sysmon last looked
 int64_t g_start_time = 0;
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
@@ -202,19 +204,28 @@ void* sysmon_main(void*) {
   int64_t delay_us = 20;
   int idle = 0;
   int64_t last_trace = g_start_time;
+  sig_sysmon_start();
   for (;;) {
     if (idle == 0)
       delay_us = 20;
     else if (idle > 50)
       delay_us *= 2;
     if (delay_us > 10000) delay_us = 10000;
-    os::usleep(delay_us);
+    // A note, not a plain sleep: a signal for the program wakes us early.
+    g_sysmon_note.sleep_for(delay_us * 1000);
+    g_sysmon_note.clear();
+    g_sig_kicked.store(false, std::memory_order_seq_cst);
+    // Route the signals the trampoline queued (signal.cpp).
+    bool sigwork = sig_poll();
+    if (sigwork) idle = 0;
     int64_t now = os::nanotime();
-    if (o.schedtrace_ms <= 0 && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
+    if (o.schedtrace_ms <= 0 && !sigwork && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
       // Deep sleep: nothing can need a retake until some P is acquired.
       g_sysmon_note.clear();
       g_sysmon_waiting.store(true, std::memory_order_seq_cst);
-      if (sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) g_sysmon_note.sleep_for(60000000000LL);
+      if (sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs &&
+          !g_sig_kicked.load(std::memory_order_seq_cst))
+        g_sysmon_note.sleep_for(60000000000LL);
       g_sysmon_waiting.store(false, std::memory_order_seq_cst);
       idle = 0;
       continue;
@@ -243,6 +254,13 @@ void* sysmon_main(void*) {
 }
 
 }  // namespace
+
+// sysmon_kick wakes sysmon for a queued signal. Async-signal-safe: the
+// signal trampoline calls it.
+void sysmon_kick() {
+  g_sig_kicked.store(true, std::memory_order_seq_cst);
+  g_sysmon_note.wakeup();
+}
 
 void sysmon_wake() {
   if (g_sysmon_waiting.load(std::memory_order_seq_cst) &&

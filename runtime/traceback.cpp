@@ -22,6 +22,8 @@
 // libunwind-x86_64.h), stable since 1.0, so libgmp builds without them.
 #include "runtime/traceback.h"
 
+#include "preload/real.h"
+
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <link.h>
@@ -128,7 +130,7 @@ void guard_handler(int sig, siginfo_t* si, void* uc) {
   } else {
     // Put the default back; the faulting instruction faults again and the
     // process dies the way it would have without us.
-    sigaction(sig, old, nullptr);
+    real::sigaction(sig, old, nullptr);
   }
 }
 
@@ -378,14 +380,14 @@ void traceback_begin() {
   sa.sa_sigaction = guard_handler;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGSEGV, &sa, &g_old_segv);
-  sigaction(SIGBUS, &sa, &g_old_bus);
+  real::sigaction(SIGSEGV, &sa, &g_old_segv);
+  real::sigaction(SIGBUS, &sa, &g_old_bus);
 }
 
 void traceback_end() {
   g_guard_jb = nullptr;
-  sigaction(SIGSEGV, &g_old_segv, nullptr);
-  sigaction(SIGBUS, &g_old_bus, nullptr);
+  real::sigaction(SIGSEGV, &g_old_segv, nullptr);
+  real::sigaction(SIGBUS, &g_old_bus, nullptr);
 }
 
 bool traceback_have_unwinder() { return g_unw_state == 1; }

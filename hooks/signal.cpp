@@ -1,0 +1,216 @@
+// hooks/signal.cpp — signal actions, masks, waits and thread-directed
+// signals act on green threads (runtime/signal.h); set*id runs its
+// all-threads broadcast in the runtime.
+//
+// The guard differs from the other hooks: a G running a signal handler is
+// still the thread the handler interrupted, so masks and pthread_kill act on
+// it there too; only the waits (sigwait, sigsuspend, pause), which park, pass
+// straight through from a handler.
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+
+#include "hooks/hook.h"
+#include "runtime/os.h"
+#include "runtime/signal.h"
+#include "runtime/thread.h"
+
+using namespace gmp;
+
+namespace {
+
+// on_a_g: the runtime is up and the caller is a G (maybe in a handler).
+inline bool on_a_g() {
+  if (!runtime_started()) return false;
+  G* g = getg();
+  return g != nullptr && !g->is_g0;
+}
+
+int fail(int e) {
+  errno = e;
+  return -1;
+}
+
+// Signals whose signal() actions do not restart calls (siginterrupt).
+uint64_t g_sigintr = 0;
+
+sighandler_t set_handler(int s, sighandler_t h, int flags, bool self_in_mask) {
+  struct sigaction act {}, old{};
+  act.sa_handler = h;
+  act.sa_flags = flags;
+  sigemptyset(&act.sa_mask);
+  if (self_in_mask && s >= 1 && s <= 64) sigaddset(&act.sa_mask, s);
+  int e = sig_action(s, &act, &old);
+  if (e) {
+    errno = e;
+    return SIG_ERR;
+  }
+  return old.sa_handler;
+}
+
+}  // namespace
+
+GMP_HOOK int sigaction(int s, const struct sigaction* act, struct sigaction* old) noexcept {
+  if (!runtime_started()) return real::sigaction(s, act, old);
+  int e = sig_action(s, act, old);
+  return e ? fail(e) : 0;
+}
+
+GMP_HOOK sighandler_t signal(int s, sighandler_t h) noexcept {
+  if (!runtime_started()) return real::signal(s, h);
+  bool intr = s >= 1 && s <= 64 && (g_sigintr & (1ull << (s - 1)));
+  return set_handler(s, h, intr ? 0 : SA_RESTART, true);
+}
+
+GMP_HOOK sighandler_t bsd_signal(int s, sighandler_t h) noexcept { return signal(s, h); }
+
+GMP_HOOK sighandler_t sysv_signal(int s, sighandler_t h) noexcept {
+  if (!runtime_started()) return real::sysv_signal(s, h);
+  return set_handler(s, h, SA_RESETHAND | SA_NODEFER, false);
+}
+
+GMP_HOOK sighandler_t __sysv_signal(int s, sighandler_t h) noexcept { return sysv_signal(s, h); }
+
+GMP_HOOK int siginterrupt(int s, int flag) noexcept {
+  if (!runtime_started()) return real::siginterrupt(s, flag);
+  struct sigaction act;
+  int e = sig_action(s, nullptr, &act);
+  if (e) return fail(e);
+  if (flag) {
+    g_sigintr |= 1ull << (s - 1);
+    act.sa_flags &= ~SA_RESTART;
+  } else {
+    g_sigintr &= ~(1ull << (s - 1));
+    act.sa_flags |= SA_RESTART;
+  }
+  e = sig_action(s, &act, nullptr);
+  return e ? fail(e) : 0;
+}
+
+GMP_HOOK int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
+  if (!on_a_g()) return real::pthread_sigmask(how, set, old);
+  return sig_procmask(how, set, old);
+}
+
+GMP_HOOK int sigprocmask(int how, const sigset_t* set, sigset_t* old) noexcept {
+  if (!on_a_g()) return real::sigprocmask(how, set, old);
+  int e = sig_procmask(how, set, old);
+  return e ? fail(e) : 0;
+}
+
+GMP_HOOK int sigpending(sigset_t* set) noexcept {
+  if (!on_a_g()) return real::sigpending(set);
+  return sig_pending_set(set);
+}
+
+GMP_HOOK int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
+  if (!green()) return real::sigwaitinfo(set, info);
+  int r = sig_wait(set, info, 0);
+  return r < 0 ? fail(-r) : r;
+}
+
+GMP_HOOK int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
+  if (!green()) return real::sigtimedwait(set, info, ts);
+  int64_t deadline = 0;
+  if (ts) {
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return fail(EINVAL);
+    deadline = os::nanotime() + int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec;
+  }
+  int r = sig_wait(set, info, deadline);
+  return r < 0 ? fail(-r) : r;
+}
+
+GMP_HOOK int sigwait(const sigset_t* set, int* sig) {
+  if (!green()) return real::sigwait(set, sig);
+  for (;;) {  // glibc's sigwait is not interrupted by handlers
+    siginfo_t info;
+    int r = sig_wait(set, &info, 0);
+    if (r > 0) {
+      *sig = r;
+      return 0;
+    }
+    if (r != -EINTR) return -r;
+  }
+}
+
+GMP_HOOK int sigsuspend(const sigset_t* mask) {
+  if (!green()) return real::sigsuspend(mask);
+  return fail(-sig_suspend(mask));
+}
+
+GMP_HOOK int pause() {
+  if (!green()) return real::pause();
+  sigset_t cur;
+  sig_procmask(SIG_BLOCK, nullptr, &cur);
+  return fail(-sig_suspend(&cur));
+}
+
+GMP_HOOK int pthread_kill(pthread_t t, int s) noexcept {
+  if (!runtime_started()) return real::pthread_kill(t, s);
+  G* g = g_of_thread(t);
+  if (!g) return g_in_arena(uintptr_t(t)) ? ESRCH : real::pthread_kill(t, s);
+  return sig_kill_g(g, s, nullptr);
+}
+
+GMP_HOOK int pthread_sigqueue(pthread_t t, int s, const union sigval value) noexcept {
+  if (!runtime_started()) return real::pthread_sigqueue(t, s, value);
+  G* g = g_of_thread(t);
+  if (!g) return g_in_arena(uintptr_t(t)) ? ESRCH : real::pthread_sigqueue(t, s, value);
+  return sig_kill_g(g, s, &value);
+}
+
+GMP_HOOK int raise(int s) noexcept {
+  if (!on_a_g()) return real::raise(s);
+  int e = sig_kill_g(getg(), s, nullptr);
+  return e ? fail(e) : 0;
+}
+
+// --- set*id: every thread of the process changes credentials ---
+
+namespace {
+int setxid(long nr, long a, long b = 0, long c = 0) {
+  long r = sig_setxid(nr, a, b, c);
+  return r < 0 ? fail(int(-r)) : 0;
+}
+}  // namespace
+
+GMP_HOOK int setuid(uid_t u) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setuid, u));
+  return setxid(SYS_setuid, u);
+}
+GMP_HOOK int setgid(gid_t g) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setgid, g));
+  return setxid(SYS_setgid, g);
+}
+GMP_HOOK int seteuid(uid_t u) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setresuid, -1, u, -1));
+  if (u == uid_t(-1)) return fail(EINVAL);
+  return setxid(SYS_setresuid, -1, u, -1);
+}
+GMP_HOOK int setegid(gid_t g) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setresgid, -1, g, -1));
+  if (g == gid_t(-1)) return fail(EINVAL);
+  return setxid(SYS_setresgid, -1, g, -1);
+}
+GMP_HOOK int setreuid(uid_t r, uid_t e) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setreuid, r, e));
+  return setxid(SYS_setreuid, r, e);
+}
+GMP_HOOK int setregid(gid_t r, gid_t e) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setregid, r, e));
+  return setxid(SYS_setregid, r, e);
+}
+GMP_HOOK int setresuid(uid_t r, uid_t e, uid_t s) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setresuid, r, e, s));
+  return setxid(SYS_setresuid, r, e, s);
+}
+GMP_HOOK int setresgid(gid_t r, gid_t e, gid_t s) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setresgid, r, e, s));
+  return setxid(SYS_setresgid, r, e, s);
+}
+GMP_HOOK int setgroups(size_t n, const gid_t* list) noexcept {
+  if (!runtime_started()) return int(real::syscall(SYS_setgroups, n, list));
+  return setxid(SYS_setgroups, long(n), long(list));
+}
