@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "hooks/hook.h"
+#include "runtime/fork.h"
 
 using namespace gmp;
 
@@ -41,3 +42,19 @@ GMP_HOOK int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) {
 GMP_HOOK int system(const char* cmd) {
   return blocking(cmd != nullptr, [&] { return real::system(cmd); });
 }
+
+// fork: the child keeps only the calling G (runtime/fork.cpp). vfork is
+// fork (POSIX allows it): a vfork child runs in the parent's memory, where a
+// hook it calls (dup2, close) would edit the parent's runtime state.
+GMP_HOOK pid_t fork() noexcept {
+  if (!green()) return proc_fork_plain();
+  return proc_fork();
+}
+GMP_HOOK pid_t vfork() noexcept { return fork(); }
+GMP_HOOK pid_t __vfork() noexcept { return fork(); }
+
+// pthread_atfork (linked statically into programs) registers here.
+GMP_HOOK int __register_atfork(void (*prepare)(), void (*parent)(), void (*child)(), void* dso) noexcept {
+  return atfork_register(prepare, parent, child, dso);
+}
+GMP_HOOK void __unregister_atfork(void* dso) noexcept { atfork_unregister(dso); }

@@ -49,6 +49,11 @@ struct P {
   // runnext: a G readied by the running G, run next (inherits the time
   // slice). Only the owner sets it to a G; thieves may CAS it to null.
   std::atomic<G*> runnext{nullptr};
+  // When the current time slice began (a G scheduled without inheriting;
+  // runnext chains inherit it). Owner only. A slice older than kSliceNs
+  // ends the chain: Go's sysmon preempts such a G; we cannot preempt, so
+  // schedule() stops inheriting instead (find_runnable).
+  int64_t slice_start = 0;
 
   // Timers: heap guarded by timer_lock; timer0 is the earliest `when` (0 if
   // none), written under timer_lock, read without it by other Ms.

@@ -108,6 +108,10 @@ size_t default_stack_size() { return options().stack_size; }
 
 static std::atomic<uint32_t> g_needspinning{0};
 
+// kSliceNs: how long a chain of Gs readying each other (runnext) may keep a
+// P before the others get their turn (Go's forcePreemptNS).
+constexpr int64_t kSliceNs = 10 * 1000 * 1000;
+
 static void pidle_put(P* p) {
   p->status.store(PStatus::kIdle, std::memory_order_release);
   p->m = nullptr;
@@ -511,8 +515,19 @@ top:
   int64_t now = os::nanotime();
   int64_t poll_until = check_timers(p, now);
 
+  // A runnext chain (Gs readying each other) inherits one time slice; once
+  // it is older than kSliceNs the chain ends, as Go's preemption ends it:
+  // the runnext G goes behind the queued ones and the global queue gets a
+  // look, so a ping-pong pair cannot starve the others.
+  bool expired = now - p->slice_start > kSliceNs;
+  if (expired) {
+    G* next = p->runnext.load(std::memory_order_relaxed);
+    if (next != nullptr && p->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acquire))
+      runq_put(p, next, false);
+  }
   // Fairness: every 61st schedule look at the global queue first.
-  if (p->schedtick.load(std::memory_order_relaxed) % 61 == 0 && sched.runqsize.load(std::memory_order_relaxed) > 0) {
+  if ((expired || p->schedtick.load(std::memory_order_relaxed) % 61 == 0) &&
+      sched.runqsize.load(std::memory_order_relaxed) > 0) {
     Guard<Lock> l(sched.lock);
     if (G* g = globrunq_get_locked(p, 1)) return g;
   }
@@ -660,7 +675,10 @@ static void execute(M* m, G* g, bool inherit) {
   g->status.store(GStatus::kRunning, std::memory_order_release);
   g->m = m;
   m->curg = g;
-  if (!inherit) p->schedtick.fetch_add(1, std::memory_order_relaxed);
+  if (!inherit) {
+    p->schedtick.fetch_add(1, std::memory_order_relaxed);
+    p->slice_start = os::nanotime();
+  }
   m->ticks.fetch_add(1, std::memory_order_relaxed);
   stats_add(kStatContextSwitches);
   // The G runs on its own TLS block (tls.h); g0 on the M's. G1 shares M0's
@@ -999,6 +1017,75 @@ void runtime_start() {
   g_started.store(true, std::memory_order_release);
   sysmon_start();
   leave(m0);
+}
+
+////////////////////////////////////////////////////////////////////////////
+// fork
+////////////////////////////////////////////////////////////////////////////
+
+void sched_fork_lock() {
+  for (int i = 0; i < sched.gomaxprocs; i++) sched.allp[i]->timer_lock.lock();
+  sched.lock.lock();
+}
+
+void sched_fork_unlock() {
+  sched.lock.unlock();
+  for (int i = sched.gomaxprocs - 1; i >= 0; i--) sched.allp[i]->timer_lock.unlock();
+}
+
+// sched_fork_child rebuilds the scheduler in a fork child, where only the
+// calling thread (m) and its G (g) exist. Called with the fork locks held
+// (they are released here) and the thread pointer on m's own block.
+void sched_fork_child(G* g) {
+  M* m = g->m;
+  // Every other M and G stayed in the parent.
+  for (M* o = m_list(); o; o = o->alllink)
+    if (o != m) o->dead.store(true, std::memory_order_relaxed);
+  g_foreach([&](G* o) {
+    if (o == g || o->is_g0 || o->magic != kGMagic) return;
+    GStatus st = o->status.load(std::memory_order_relaxed);
+    if (st != GStatus::kIdle && st != GStatus::kDead) o->status.store(GStatus::kDead, std::memory_order_relaxed);
+  });
+  m->tid = os::gettid();
+  m->thread = reinterpret_cast<pthread_t>(m->tcb);  // glibc's handle is its block
+  real::pthread_getcpuclockid(m->thread, &m->cpuclock);
+  m->spinning = false;
+  m->p = nullptr;
+  m->nextp = nullptr;
+  if (m->lockedg != g) m->lockedg = nullptr;
+  if (g->lockedm != m) g->lockedm = nullptr;
+  // Ps: empty queues and timer heaps, all idle but the one we keep.
+  sched.runqhead = sched.runqtail = nullptr;
+  sched.runqsize.store(0, std::memory_order_relaxed);
+  sched.midle = nullptr;
+  sched.nmidle = 0;
+  sched.mcount = 1;
+  sched.m0 = m;
+  sched.pidle = nullptr;
+  sched.npidle.store(0, std::memory_order_relaxed);
+  sched.nmspinning.store(0, std::memory_order_relaxed);
+  g_needspinning.store(0, std::memory_order_relaxed);
+  for (int i = 0; i < sched.gomaxprocs; i++) {
+    P* p = sched.allp[i];
+    p->runqhead.store(0, std::memory_order_relaxed);
+    p->runqtail.store(0, std::memory_order_relaxed);
+    p->runnext.store(nullptr, std::memory_order_relaxed);
+    p->timers.len = 0;
+    p->timer0.store(0, std::memory_order_relaxed);
+    p->m = nullptr;
+    p->status.store(PStatus::kIdle, std::memory_order_relaxed);
+  }
+  sched_fork_unlock();
+  acquirep(m, sched.allp[0]);
+  {
+    Guard<Lock> l(sched.lock);
+    for (int i = sched.gomaxprocs - 1; i >= 1; i--) pidle_put(sched.allp[i]);
+  }
+  sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
+  sched.poll_until.store(0, std::memory_order_relaxed);
+  netpoll_fork_child();
+  sysmon_fork_child();
+  leave(m);
 }
 
 }  // namespace gmp

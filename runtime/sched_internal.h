@@ -56,7 +56,8 @@ void wakep();
 // deep sleep (called when a P is acquired or a G enters a blocking call).
 void sysmon_start();
 void sysmon_wake();
-void sysmon_kick();  // async-signal-safe: a signal was queued (signal.cpp)
+void sysmon_kick();
+void sysmon_fork_child();  // async-signal-safe: a signal was queued (signal.cpp)
 // Ms ever created (for schedtrace); all_ms walks them.
 M* m_list();
 

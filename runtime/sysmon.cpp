@@ -31,6 +31,7 @@
 // schedtrace (GMP_DEBUG=schedtrace=MS) is printed from here as Go prints it.
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "preload/real.h"
 #include "runtime/netpoll.h"
@@ -269,6 +270,16 @@ void sysmon_wake() {
 }
 
 uint64_t sysmon_retakes() { return g_retakes.load(std::memory_order_relaxed); }
+
+// sysmon_fork_child: the child of fork() has no sysmon thread; start one.
+void sysmon_fork_child() {
+  new (&g_sysmon_note) Note();
+  g_sysmon_waiting.store(false);
+  g_sig_kicked.store(false);
+  for (auto& t : g_ticks) t = SysmonTick{};
+  g_sysmon_started.store(false);
+  sysmon_start();
+}
 
 void sysmon_start() {
   if (g_sysmon_started.exchange(true)) return;
