@@ -24,9 +24,11 @@
 // queue insertion: the report may then be wrong, which is why by default it
 // is only a report and the program keeps waiting, as native code would.
 //
-// Threads that never went through our pthread_create (glibc's SIGEV_THREAD
-// timer helper, raw clone) are invisible; a program whose only waker is such
-// a thread is reported (docs/compatibility.md).
+//   5. no interval timer (alarm, setitimer) is armed, and the process has no
+//      kernel thread besides our Ms and sysmon: a thread the runtime does not
+//      know (glibc's SIGEV_THREAD timer helper, a raw clone) may wake a G.
+// A signal handler may still wake a G (a POSIX timer's SIGEV_SIGNAL, kill
+// from outside), which is the other reason the report is only a report.
 #include "runtime/deadlock.h"
 
 #include "runtime/dump.h"
@@ -36,6 +38,11 @@
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
 #include "runtime/stats.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 
 namespace gmp {
 
@@ -116,6 +123,30 @@ bool all_gs_blocked() {
   return ok && blocked > 0;
 }
 
+// outside_wakers: condition 5 fails.
+bool outside_wakers() {
+  struct { long interval_s, interval_us, value_s, value_us; } it{};
+  if (os::syscall6(SYS_getitimer, ITIMER_REAL, long(&it)) == 0 && (it.value_s || it.value_us)) return true;
+  int ours = 1;  // sysmon
+  for (M* m = m_list(); m; m = m->alllink)
+    if (!m->dead.load(std::memory_order_acquire)) ours++;
+  int fd = int(os::syscall6(SYS_openat, AT_FDCWD, long("/proc/self/task"), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd < 0) return false;
+  int tasks = 0;
+  char buf[2048];
+  for (;;) {
+    long n = os::syscall6(SYS_getdents64, fd, long(buf), sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      if (d->d_name[0] >= '0' && d->d_name[0] <= '9') tasks++;
+    }
+  }
+  os::close(fd);
+  return tasks > ours;
+}
+
 }  // namespace
 
 void deadlock_check() {
@@ -124,6 +155,7 @@ void deadlock_check() {
   if (!quiet()) return;  // the common case: a few loads
   uint64_t ticks = tick_sum();
   if (!settled() || !all_gs_blocked() || !settled() || tick_sum() != ticks) return;
+  if (outside_wakers()) return;
   if (g_reported.exchange(true, std::memory_order_acq_rel)) return;
 
   rawlog("libgmp: all green threads are asleep - deadlock!\n\n");
