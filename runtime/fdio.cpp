@@ -40,6 +40,7 @@
 
 #include "preload/real.h"
 #include "runtime/cancel.h"
+#include "runtime/signal.h"
 #include "runtime/os.h"
 #include "runtime/pollfd.h"
 
@@ -141,6 +142,10 @@ ssize_t io_loop(const IoOp& op, F attempt) {
     if (st == kWaitClosed) return done ? ssize_t(done) : -EBADF;
     if (st == kWaitTimeout) return done ? ssize_t(done) : -EAGAIN;
     test_cancel();
+    // A signal handler interrupted the wait: as the kernel, return what was
+    // moved, else EINTR, unless SA_RESTART may restart this call (a socket
+    // with a timeout in this direction never restarts: signal(7)).
+    if (st == kWaitInterrupted && !sig_after_interrupt(op.timeo == 0)) return done ? ssize_t(done) : -EINTR;
   }
 }
 

@@ -44,6 +44,8 @@
 // while taking another entry lock or sched.lock; Gs are readied after unlock.
 #include "runtime/pollfd.h"
 
+#include "runtime/interrupt.h"
+
 #include <fcntl.h>
 #include <new>
 #include <sys/socket.h>
@@ -486,6 +488,14 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
       enqueue(pd, nd);
   }
   if (early == 0 && deadline != 0 && deadline <= os::nanotime()) early = kWaitTimeout;
+  // Interruptible (interrupt.h): publish the wait, then look for a pending
+  // cancel or signal; pd_interrupt claims the wait under g->siglock.
+  {
+    Guard<SpinLock> l(g->siglock);
+    g->park_record = &w;
+  }
+  g->park_kind.store(kParkFd, std::memory_order_seq_cst);
+  if (early == 0 && interrupt_pending(g, true)) early = kWaitInterrupted;
   if (early != 0) {
     claim(&w, early);  // may lose to a waker that already decided: its outcome stands
   } else if (w.state.load(std::memory_order_acquire) == kWaitArming) {
@@ -501,6 +511,11 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     park(kWaitReasonIO, wait_commit, &ca);
     netpoll_waiters_add(-1);
     if (deadline != 0) timer_del(&g->timer);  // waits for a callback still running
+  }
+  {
+    Guard<SpinLock> l(g->siglock);
+    g->park_kind.store(kParkNone, std::memory_order_relaxed);
+    g->park_record = nullptr;
   }
   for (int i = 0; i < n; i++) {
     PollNode* nd = &nodes[i];
@@ -588,8 +603,18 @@ void pd_after_fork() {
   }
 }
 
-// Placeholder until fd parks are interruptible: a pthread_cancel or signal
-// acts when the wait ends by itself.
-void pd_interrupt(G*) {}
+// pd_interrupt: the PollWait lives on g's stack; g->siglock keeps it there
+// (pd_wait clears park_record under it before returning), and the claim
+// decides between this interrupt, an event, a close and the deadline.
+void pd_interrupt(G* g) {
+  uint32_t prev = kNotClaimed;
+  {
+    Guard<SpinLock> l(g->siglock);
+    auto* w = static_cast<PollWait*>(g->park_record);
+    if (w != nullptr && g->park_kind.load(std::memory_order_seq_cst) == kParkFd && interrupt_pending(g, true))
+      prev = claim(w, kWaitInterrupted);
+  }
+  if (prev == kWaitParked) ready(g);
+}
 
 }  // namespace gmp

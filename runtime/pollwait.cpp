@@ -30,6 +30,7 @@
 
 #include "preload/real.h"
 #include "runtime/cancel.h"
+#include "runtime/signal.h"
 #include "runtime/fdio.h"
 #include "runtime/os.h"
 #include "runtime/pollfd.h"
@@ -106,6 +107,8 @@ int wait_any(size_t max_nodes, int64_t deadline, bool closed_ebadf, Build build,
     if (deadline != 0 && os::nanotime() >= deadline) return 0;
     uint32_t st = pd_wait(nodes, k, deadline);
     test_cancel();
+    // poll, select and epoll_wait are never restarted after a handler.
+    if (st == kWaitInterrupted && !sig_after_interrupt(false)) return -EINTR;
     if (st == kWaitClosed && closed_ebadf) return -EBADF;
     if (st == kWaitTimeout) {
       // One last look: readiness that raced with the deadline is reported.
@@ -161,7 +164,10 @@ int fd_poll(pollfd* fds, nfds_t n, int64_t deadline, const sigset_t* mask, bool 
     }
     return r < 0 ? -errno_get() : r;
   };
-  return wait_any(2 * size_t(n), deadline, false, build, check, fallback);
+  uint64_t saved = mask ? sig_mask_swap(mask) : 0;
+  int r = wait_any(2 * size_t(n), deadline, false, build, check, fallback);
+  if (mask) sig_mask_restore(saved);
+  return r;
 }
 
 int fd_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, int64_t deadline, const sigset_t* mask,
@@ -228,7 +234,9 @@ int fd_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, int64_t deadline, co
     }
     return r < 0 ? -errno_get() : r;
   };
+  uint64_t saved_mask = mask ? sig_mask_swap(mask) : 0;
   int r = wait_any(max_nodes, deadline, false, build, check, fallback);
+  if (mask) sig_mask_restore(saved_mask);
   if (saved != reinterpret_cast<char*>(small)) free(saved);
   return r;
 }
@@ -244,7 +252,10 @@ int fd_epoll_wait(int epfd, epoll_event* events, int max, int64_t deadline, cons
     int r = int(syscall_call([&] { return real::epoll_pwait(epfd, events, max, remaining_ms(deadline), mask); }));
     return r < 0 ? -errno_get() : r;
   };
-  return wait_any(1, deadline, true, build, check, fallback);
+  uint64_t saved = mask ? sig_mask_swap(mask) : 0;
+  int r = wait_any(1, deadline, true, build, check, fallback);
+  if (mask) sig_mask_restore(saved);
+  return r;
 }
 
 }  // namespace gmp

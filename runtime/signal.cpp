@@ -1071,6 +1071,22 @@ int sig_wait(const sigset_t* set, siginfo_t* info, int64_t deadline) {
   }
 }
 
+uint64_t sig_mask_swap(const sigset_t* mask) {
+  G* g = getg();
+  uint64_t old = g->sigmask.load(std::memory_order_relaxed);
+  uint64_t tmp = to_bits(mask) & ~kUnblockable;
+  g->sigmask.store(tmp, std::memory_order_seq_cst);
+  apply_mask(g);
+  pull_process(g, old & ~tmp);
+  return old;
+}
+
+void sig_mask_restore(uint64_t old) {
+  G* g = getg();
+  g->sigmask.store(old, std::memory_order_seq_cst);
+  apply_mask(g);
+}
+
 int sig_suspend(const sigset_t* mask) {
   G* g = getg();
   uint64_t old = g->sigmask.load(std::memory_order_relaxed);

@@ -48,6 +48,12 @@ void sig_set_default_hook(int s, void (*fn)(int, siginfo_t*, void*));
 // sig_fork_child: in a fork child on the forking G: nothing is pending.
 void sig_fork_child();
 
+// sig_mask_swap gives the current G the mask *mask for the length of a call
+// (ppoll, pselect, epoll_pwait) and returns the old one; sig_mask_restore
+// puts it back. A signal the temporary mask unblocks interrupts the call.
+uint64_t sig_mask_swap(const sigset_t* mask);
+void sig_mask_restore(uint64_t old);
+
 // --- the hooks' entry points (return 0 or an errno value unless noted) ---
 int sig_action(int s, const struct sigaction* act, struct sigaction* old);
 int sig_procmask(int how, const sigset_t* set, sigset_t* old);
