@@ -17,7 +17,7 @@ const Options& options() { return g_options; }
 
 const char* const kOptionNames[] = {"GOMAXPROCS",    "GMP_STACK_SIZE", "GMP_MAX_THREADS",
                                     "GMP_LOCK_MAIN", "GMP_DEBUG",      "GMP_STATS",
-                                    "GMP_TLS",       nullptr};
+                                    "GMP_TLS",       "GMP_INHERIT",    nullptr};
 
 bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
   if (!s || !*s) return false;
@@ -207,6 +207,7 @@ static void print_options(const Options& o) {
   rawlog("libgmp: GMP_STACK_SIZE=%lu\n", (unsigned long)o.stack_size);
   rawlog("libgmp: GMP_MAX_THREADS=%ld\n", (long)o.max_threads);
   rawlog("libgmp: GMP_LOCK_MAIN=%d\n", o.lock_main ? 1 : 0);
+  rawlog("libgmp: GMP_INHERIT=%d\n", o.inherit ? 1 : 0);
   rawlog("libgmp: GMP_DEBUG=schedtrace=%d,scheddetail=%d,dump=%d,deadlock=%s,options=1\n",
          o.schedtrace_ms, o.scheddetail ? 1 : 0, o.dump_at_exit ? 1 : 0, kDeadlock[o.deadlock]);
   rawlog("libgmp: GMP_STATS=%s\n", o.stats_file);
@@ -223,6 +224,7 @@ void options_init() {
   o.max_threads = 10000;
   o.lock_main = true;
   o.tls = true;
+  o.inherit = true;
   o.schedtrace_ms = 0;
   o.scheddetail = false;
   o.dump_at_exit = false;
@@ -281,6 +283,13 @@ void options_init() {
       o.lock_main = b;
     else
       warn_bad("GMP_LOCK_MAIN", v, "want 1/0, true/false, yes/no or on/off");
+  }
+  if (const char* v = os::getenv_raw("GMP_INHERIT")) {
+    bool b;
+    if (parse_bool(v, &b))
+      o.inherit = b;
+    else
+      warn_bad("GMP_INHERIT", v, "want 1/0, true/false, yes/no or on/off");
   }
   if (o.print_options) print_options(o);
 }

@@ -16,6 +16,7 @@ struct Options {
   int64_t max_threads;     // GMP_MAX_THREADS: cap on kernel threads (Ms)
   bool lock_main;          // GMP_LOCK_MAIN: G1 stays on the original thread
   bool tls;                // GMP_TLS: each G owns a TLS block (tls.h)
+  bool inherit;            // GMP_INHERIT: exec'd programs keep the preload
   // GMP_DEBUG=key=value,...: Go's GODEBUG conventions.
   int schedtrace_ms;       // schedtrace=MS: a SCHED line every MS ms (0 = off)
   bool scheddetail;        // scheddetail=1: per-P/M/G lines with each trace

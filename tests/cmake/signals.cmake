@@ -8,3 +8,8 @@ if(PYTHON3_SIG)
     set_tests_properties(program/py_subprocess/P${procs} PROPERTIES TIMEOUT 300)
   endforeach()
 endif()
+
+# GMP_INHERIT: exec'd children keep the preload unless GMP_INHERIT=0.
+if(TARGET prog_exec_inherit)
+  add_test(NAME check/inherit COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/checks/inherit.sh ${GMP_LIB} $<TARGET_FILE:prog_exec_inherit>)
+endif()
