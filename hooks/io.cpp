@@ -12,6 +12,7 @@
 #include "hooks/hook.h"
 #include "runtime/fdio.h"
 #include "runtime/pollfd.h"
+#include "runtime/signal.h"
 
 using namespace gmp;
 
@@ -271,6 +272,7 @@ GMP_HOOK int timerfd_create(clockid_t clk, int flags) noexcept {
 GMP_HOOK int signalfd(int fd, const sigset_t* mask, int flags) noexcept {
   int r = real::signalfd(fd, mask, flags);
   if (r >= 0 && fd == -1 && bookkeeping()) stream_created(r, flags & SFD_NONBLOCK);
+  if (r >= 0 && mask && runtime_started()) sig_signalfd(mask);  // keep them kernel-pending
   return r;
 }
 

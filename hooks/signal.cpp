@@ -105,6 +105,12 @@ GMP_HOOK int sigpending(sigset_t* set) noexcept {
   return sig_pending_set(set);
 }
 
+GMP_HOOK int sigaltstack(const stack_t* ss, stack_t* old) noexcept {
+  if (!on_a_g()) return real::sigaltstack(ss, old);
+  int e = sig_altstack(ss, old);
+  return e ? fail(e) : 0;
+}
+
 GMP_HOOK int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
   if (!green()) return real::sigwaitinfo(set, info);
   int r = sig_wait(set, info, 0);

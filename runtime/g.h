@@ -110,6 +110,11 @@ struct G {
   // sig_in_handler). This G only.
   int32_t sig_depth = 0;
   uintptr_t sig_sp = 0;
+  // The G's alternate signal stack (sigaltstack); loaded into its M's
+  // kernel thread when it switches in. This G only.
+  void* alt_sp = nullptr;
+  size_t alt_size = 0;
+  int alt_flags = 0;
 
   // --- thread-local storage (tls.cpp) ---
   void* tcb = nullptr;         // TCB/thread pointer loaded while this G runs

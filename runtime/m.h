@@ -48,6 +48,7 @@ struct M {
   // that runs here) and the G that ran here last. This M only.
   uint64_t kmask = 0;
   G* sig_lastg = nullptr;
+  void* alt_sp = nullptr;  // the alternate signal stack loaded on this thread
 };
 
 }  // namespace gmp

@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "preload/real.h"
+#include "runtime/context.h"
 #include "runtime/interrupt.h"
 #include "runtime/lock.h"
 #include "runtime/os.h"
@@ -87,6 +88,7 @@ constexpr uint64_t kSync = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGFPE
 constexpr uint64_t kStop = bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
 constexpr uint64_t kDflIgnore = bit(SIGCHLD) | bit(SIGURG) | bit(SIGWINCH) | bit(SIGCONT);
 constexpr int kKickMagic = 0x474d5053;  // si_errno of a kick
+constexpr int kSsAutodisarm = 1 << 31;  // kSsAutodisarm (linux/signal.h)
 constexpr int kSaRestorer = 0x04000000;  // the kernel flag glibc sets with its restorer
 
 uint64_t to_bits(const sigset_t* s) {
@@ -230,6 +232,10 @@ std::atomic<uint32_t> g_ring_head{0};
 uint32_t g_ring_tail = 0;                // sysmon only
 std::atomic<uint64_t> g_ring_lost{0};    // signals dropped on a full ring (delivered without info)
 std::atomic<bool> g_retry{false};        // some G has an undelivered signal
+// Signals some signalfd reads: sysmon blocks them, so that one every G
+// blocks stays pending in the kernel where the signalfd sees it.
+std::atomic<uint64_t> g_sfd_bits{0};
+uint64_t g_sysmon_mask = 0;              // sysmon only
 
 void ring_init() {
   for (uint32_t i = 0; i < kRing; i++) g_ring[i].seq.store(i, std::memory_order_relaxed);
@@ -422,6 +428,29 @@ void default_action(int s) {
 
 uintptr_t cur_sp() { return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)); }
 
+void call_handler(uintptr_t h, int fl, int s, siginfo_t* info, void* uc) {
+  if (fl & SA_SIGINFO)
+    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(s, info, uc);
+  else
+    reinterpret_cast<void (*)(int)>(h)(s);
+}
+
+struct AltCall {
+  uintptr_t h;
+  int fl, s;
+  siginfo_t* info;
+  void* uc;
+  ctx::Context back;
+};
+
+// alt_entry runs a handler on the alternate stack and jumps back.
+void alt_entry(ctx::Transfer t) {
+  auto* c = static_cast<AltCall*>(t.data);
+  c->back = t.fctx;
+  call_handler(c->h, c->fl, c->s, c->info, c->uc);
+  ctx::jump(c->back, nullptr);
+}
+
 // run_one runs the program's action for s on g (the current G). Returns
 // whether a handler ran; clears *restart if it lacked SA_RESTART.
 bool run_one(G* g, int s, siginfo_t* info, void* uc, uintptr_t sp, bool* restart, int saved_errno) {
@@ -445,10 +474,17 @@ bool run_one(G* g, int s, siginfo_t* info, void* uc, uintptr_t sp, bool* restart
   uint64_t old = g->sigmask.load(std::memory_order_relaxed);
   g->sigmask.store((old | hm | ((fl & SA_NODEFER) ? 0 : bit(s))) & ~kUnblockable, std::memory_order_seq_cst);
   errno = saved_errno;
-  if (fl & SA_SIGINFO)
-    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(s, info, uc);
-  else
-    reinterpret_cast<void (*)(int)>(h)(s);
+  uintptr_t here = cur_sp();
+  bool on_alt = g->alt_sp && here >= uintptr_t(g->alt_sp) && here < uintptr_t(g->alt_sp) + g->alt_size;
+  if ((fl & SA_ONSTACK) && g->alt_sp && !on_alt) {
+    // Delivered by us, not the kernel (a parked G, a kick): move to the
+    // G's alternate stack as the kernel would have.
+    AltCall call{h, fl, s, info, uc, nullptr};
+    ctx::Context c = ctx::make(static_cast<char*>(g->alt_sp) + g->alt_size, g->alt_size, alt_entry);
+    ctx::jump(c, &call);
+  } else {
+    call_handler(h, fl, s, info, uc);
+  }
   g->sigmask.store(old, std::memory_order_seq_cst);
   if (g->sig_depth > 0) g->sig_depth--;
   if (!(fl & SA_RESTART)) *restart = false;
@@ -604,6 +640,21 @@ extern "C" void gmp_sig_tramp(int s, siginfo_t* si, void* ucv) {
   }
   bool own = si->si_pid == g_pid;
   bool is_kick = own && si->si_code == SI_QUEUE && si->si_errno == kKickMagic;
+  // A signal a signalfd reads, caught by a thread that should have blocked
+  // it (an M with a stale mask): block it here from now on (the mask
+  // sigreturn restores) and put it back in the process's queue, where the
+  // signalfd (or a G that unblocks it) takes it.
+  if (!is_kick && (g_sfd_bits.load(std::memory_order_relaxed) & bit(s)) &&
+      (!isg || (g->sigmask.load(std::memory_order_relaxed) & bit(s)))) {
+    sigaddset(&uc->uc_sigmask, s);
+    if (g != nullptr && g->m != nullptr) g->m->kmask = to_bits(&uc->uc_sigmask);
+    // The kernel takes a non-negative si_code only from the main thread:
+    // keep sender and value, call it SI_QUEUE.
+    if (si->si_code >= 0 || si->si_code == SI_TKILL) si->si_code = SI_QUEUE;
+    os::syscall6(SYS_rt_sigqueueinfo, g_pid, s, long(si));
+    errno = saved_errno;
+    return;
+  }
   bool thread_directed = own && (si->si_code == SI_TKILL ||
                                  ((s == SIGPIPE || s == SIGXFSZ) && si->si_code == SI_USER));
   if (!isg || !g_ready.load(std::memory_order_relaxed)) {
@@ -735,18 +786,30 @@ void sig_init() {
 }
 
 void sig_m_start(M* m) {
-  uint64_t none = 0;
-  os::rt_sigprocmask(SIG_SETMASK, &none, nullptr);
-  m->kmask = 0;
+  // Until it runs a G: only what a signalfd reads is blocked.
+  uint64_t mask = g_sfd_bits.load(std::memory_order_relaxed);
+  os::rt_sigprocmask(SIG_SETMASK, &mask, nullptr);
+  m->kmask = mask;
 }
 
 void sig_sysmon_start() {
-  uint64_t stop = kStop;
-  os::rt_sigprocmask(SIG_SETMASK, &stop, nullptr);
+  g_sysmon_mask = kStop | g_sfd_bits.load();
+  os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
+}
+
+void sig_signalfd(const sigset_t* mask) {
+  uint64_t b = to_bits(mask) & ~kUnblockable;
+  uint64_t old = g_sfd_bits.fetch_or(b);
+  if ((old | b) != old) sysmon_kick();
 }
 
 bool sig_poll() {
   if (!g_ready.load(std::memory_order_acquire)) return false;
+  uint64_t want = kStop | g_sfd_bits.load(std::memory_order_relaxed);
+  if (want != g_sysmon_mask) {
+    g_sysmon_mask = want;
+    os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
+  }
   siginfo_t info;
   while (ring_pop(&info)) route(info);
   uint64_t lost = g_ring_lost.exchange(0, std::memory_order_relaxed);
@@ -759,7 +822,53 @@ bool sig_poll() {
   return g_retry.load(std::memory_order_relaxed);
 }
 
+namespace {
+void load_altstack(M* m, G* g) {
+  stack_t ss{};
+  if (g->alt_sp) {
+    ss.ss_sp = g->alt_sp;
+    ss.ss_size = g->alt_size;
+    ss.ss_flags = g->alt_flags & ~SS_DISABLE;
+  } else {
+    ss.ss_flags = SS_DISABLE;
+  }
+  os::syscall6(SYS_sigaltstack, long(&ss), 0);
+  m->alt_sp = g->alt_sp;
+}
+}  // namespace
+
+int sig_altstack(const stack_t* ss, stack_t* old) {
+  G* g = getg();
+  uintptr_t sp = cur_sp();
+  bool on = g->alt_sp && sp >= uintptr_t(g->alt_sp) && sp < uintptr_t(g->alt_sp) + g->alt_size;
+  if (ss) {
+    if (on) return EPERM;
+    int fl = ss->ss_flags;
+    if (fl & ~(SS_DISABLE | kSsAutodisarm)) return EINVAL;
+    if (!(fl & SS_DISABLE) && ss->ss_size < MINSIGSTKSZ) return ENOMEM;
+  }
+  if (old) {
+    old->ss_sp = g->alt_sp;
+    old->ss_size = g->alt_size;
+    old->ss_flags = g->alt_sp ? (on ? SS_ONSTACK : (g->alt_flags & kSsAutodisarm)) : SS_DISABLE;
+  }
+  if (ss) {
+    if (ss->ss_flags & SS_DISABLE) {
+      g->alt_sp = nullptr;
+      g->alt_size = 0;
+      g->alt_flags = 0;
+    } else {
+      g->alt_sp = ss->ss_sp;
+      g->alt_size = ss->ss_size;
+      g->alt_flags = ss->ss_flags;
+    }
+    if (g->m) load_altstack(g->m, g);
+  }
+  return 0;
+}
+
 void sig_switch_in(M* m, G* g) {
+  if (g->alt_sp != m->alt_sp) load_altstack(m, g);
   uint64_t want = g->sigmask.load(std::memory_order_relaxed);
   G* prev = m->sig_lastg;
   m->sig_lastg = g;
@@ -794,6 +903,9 @@ void sig_spawn(G* child) {
   child->sigpending.store(0, std::memory_order_relaxed);
   child->sig_depth = 0;
   child->sig_sp = 0;
+  child->alt_sp = nullptr;  // POSIX: a new thread has no alternate stack
+  child->alt_size = 0;
+  child->alt_flags = 0;
 }
 
 void sig_exit(G* g) {
@@ -921,7 +1033,9 @@ int sig_pending_set(sigset_t* out) {
     Guard<SpinLock> l(g_sig_lock);
     b |= g_procbits;
   }
-  from_bits(b & g->sigmask.load(std::memory_order_relaxed), out);
+  uint64_t k = 0;  // pending in the kernel (signals a signalfd reads)
+  os::syscall6(SYS_rt_sigpending, long(&k), 8);
+  from_bits((b | k) & g->sigmask.load(std::memory_order_relaxed), out);
   return 0;
 }
 

@@ -58,6 +58,10 @@ void sig_mask_restore(uint64_t old);
 int sig_action(int s, const struct sigaction* act, struct sigaction* old);
 int sig_procmask(int how, const sigset_t* set, sigset_t* old);
 int sig_pending_set(sigset_t* out);
+// sig_signalfd: a signalfd now reads these signals (hooks/io.cpp).
+void sig_signalfd(const sigset_t* mask);
+// sig_altstack: sigaltstack for the current G (0 or an errno value).
+int sig_altstack(const stack_t* ss, stack_t* old);
 // sig_kill_g: pthread_kill / pthread_sigqueue to a G (value: SI_QUEUE).
 int sig_kill_g(G* g, int s, const union sigval* value);
 // sig_wait: sigwaitinfo/sigtimedwait (deadline 0: none). Returns the signal
