@@ -32,6 +32,7 @@
 #include "runtime/deadlock.h"
 
 #include "runtime/dump.h"
+#include "runtime/log.h"
 #include "runtime/netpoll.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
@@ -158,6 +159,7 @@ void deadlock_check() {
   if (outside_wakers()) return;
   if (g_reported.exchange(true, std::memory_order_acq_rel)) return;
 
+  GMP_LOGF(kLogWarn, "all green threads are asleep - deadlock! (dump on stderr)");
   rawlog("libgmp: all green threads are asleep - deadlock!\n\n");
   dump_all(DumpWhy::kDeadlock, nullptr);
   if (mode == kDeadlockExit) {

@@ -1,6 +1,8 @@
 // options.cpp — see options.h. Keep this table and docs/configuration.md in step.
 #include "runtime/options.h"
 
+#include <cstring>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,7 +19,8 @@ const Options& options() { return g_options; }
 
 const char* const kOptionNames[] = {"GOMAXPROCS",    "GMP_STACK_SIZE", "GMP_MAX_THREADS",
                                     "GMP_LOCK_MAIN", "GMP_DEBUG",      "GMP_STATS",
-                                    "GMP_TLS",       "GMP_INHERIT",    nullptr};
+                                    "GMP_TLS",       "GMP_INHERIT",    "GMP_LOG",
+                                    "GMP_LOG_FILE",  nullptr};
 
 bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
   if (!s || !*s) return false;
@@ -211,6 +214,9 @@ static void print_options(const Options& o) {
   rawlog("libgmp: GMP_DEBUG=schedtrace=%d,scheddetail=%d,dump=%d,deadlock=%s,options=1\n",
          o.schedtrace_ms, o.scheddetail ? 1 : 0, o.dump_at_exit ? 1 : 0, kDeadlock[o.deadlock]);
   rawlog("libgmp: GMP_STATS=%s\n", o.stats_file);
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  rawlog("libgmp: GMP_LOG=%s\n", kLevels[o.log_level]);
+  rawlog("libgmp: GMP_LOG_FILE=%s\n", o.log_file);
 }
 
 static void warn_bad(const char* name, const char* value, const char* what) {
@@ -225,6 +231,8 @@ void options_init() {
   o.lock_main = true;
   o.tls = true;
   o.inherit = true;
+  o.log_level = 3;  // warn
+  o.log_file[0] = 0;
   o.schedtrace_ms = 0;
   o.scheddetail = false;
   o.dump_at_exit = false;
@@ -283,6 +291,22 @@ void options_init() {
       o.lock_main = b;
     else
       warn_bad("GMP_LOCK_MAIN", v, "want 1/0, true/false, yes/no or on/off");
+  }
+  if (const char* v = os::getenv_raw("GMP_LOG")) {
+    static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+    int found = -1;
+    for (int i = 0; i < 6; i++)
+      if (strcmp(v, kLevels[i]) == 0) found = i;
+    if (found >= 0)
+      o.log_level = found;
+    else
+      warn_bad("GMP_LOG", v, "want off, error, warn, info, debug or trace");
+  }
+  if (const char* v = os::getenv_raw("GMP_LOG_FILE")) {
+    if (strlen(v) < sizeof o.log_file)
+      strcpy(o.log_file, v);
+    else
+      warn_bad("GMP_LOG_FILE", v, "want a path shorter than 4096 bytes");
   }
   if (const char* v = os::getenv_raw("GMP_INHERIT")) {
     bool b;

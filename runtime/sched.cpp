@@ -58,6 +58,7 @@
 #include "preload/real.h"
 #include "runtime/deadlock.h"
 #include "runtime/dump.h"
+#include "runtime/log.h"
 #include "runtime/netpoll.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
@@ -288,6 +289,7 @@ static void newm(P* p, bool spinning) {
     m->id = sched.mnext++;
   }
   m->rand = 0x9e3779b97f4a7c15ull * (m->id + 1);
+  GMP_LOGF(kLogDebug, "M%d created (P%d)", m->id, p ? p->id : -1);
   m->spinning = spinning;
   m->nextp = p;
   pthread_attr_t attr;
@@ -348,6 +350,7 @@ static void stopm(M* m, int spins = 0) {
       }
       *pp = m->schedlink;
       sched.nmidle--;
+      GMP_LOGF(kLogDebug, "M%d idle for 100 ms: its kernel thread exits", m->id);
       sched.mcount--;
       sched.lock.unlock();
       mexit(m);
@@ -1012,6 +1015,7 @@ void runtime_start() {
   sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
   set_g(g1);
   stats_start();
+  log_start();
   sig_init();
   dump_start();
   g_started.store(true, std::memory_order_release);
@@ -1086,6 +1090,8 @@ void sched_fork_child(G* g) {
   netpoll_fork_child();
   sysmon_fork_child();
   leave(m);
+  GMP_LOGF(kLogDebug, "fork child %d: runtime rebuilt around M%d and G%lu", int(os::getpid()), m->id,
+           (unsigned long)g->goid);
 }
 
 }  // namespace gmp

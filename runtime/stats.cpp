@@ -18,6 +18,7 @@
 #include "preload/real.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
+#include "runtime/log.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
 #include "runtime/thread.h"
@@ -166,6 +167,8 @@ void stats_write() {
   int fd = real::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     rawlog("libgmp: cannot write GMP_STATS file %s\n", path);
+    GMP_LOGF(kLogWarn, "cannot write GMP_STATS file %s", path);
+    log_drain();
     return;
   }
   for (size_t off = 0; off < o.len;) {

@@ -34,6 +34,7 @@
 #include <new>
 
 #include "preload/real.h"
+#include "runtime/log.h"
 #include "runtime/netpoll.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
@@ -58,7 +59,8 @@ SysmonTick g_ticks[kMaxProcs];
 Note g_sysmon_note;                 // deep sleep; woken by sysmon_wake
 std::atomic<bool> g_sysmon_waiting{false};
 std::atomic<bool> g_sysmon_started{false};
-std::atomic<bool> g_sig_kicked{false};  // a signal was queued since sysmon last looked
+std::atomic<bool> g_sig_kicked{false};
+int64_t g_last_retake_log = 0;  // sysmon only  // a signal was queued since sysmon last looked
 int64_t g_start_time = 0;
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
@@ -134,6 +136,11 @@ uint32_t retake(int64_t now, bool* waiting) {
     if (!p->status.compare_exchange_strong(s, PStatus::kIdle, std::memory_order_acq_rel)) continue;
     p->syscalltick.fetch_add(1, std::memory_order_relaxed);
     g_retakes.fetch_add(1, std::memory_order_relaxed);
+    if (log_on(kLogDebug) && now - g_last_retake_log >= 100000000) {  // at most 10 lines a second
+      g_last_retake_log = now;
+      GMP_LOGF(kLogDebug, "retook P%d from M%d (%s, held %ld us)", p->id, m->id,
+               in_syscall ? "blocking call" : stuck ? "blocked in the kernel" : "CPU hog", long(held / 1000));
+    }
     handoffp(p);
     n++;
   }
@@ -218,6 +225,7 @@ void* sysmon_main(void*) {
     g_sig_kicked.store(false, std::memory_order_seq_cst);
     // Route the signals the trampoline queued (signal.cpp).
     bool sigwork = sig_poll();
+    log_drain();
     if (sigwork) idle = 0;
     int64_t now = os::nanotime();
     if (o.schedtrace_ms <= 0 && !sigwork && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
