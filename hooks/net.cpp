@@ -99,6 +99,16 @@ GMP_HOOK ssize_t sendto(int fd, const void* buf, size_t n, int flags, const stru
   return hook_result(fd_sendto(fd, buf, n, flags, to, tolen));
 }
 
+GMP_HOOK int recvmmsg(int fd, struct mmsghdr* vec, unsigned int vlen, int flags, struct timespec* timeout) {
+  if (!green()) return real::recvmmsg(fd, vec, vlen, flags, timeout);
+  return int(hook_result(fd_recvmmsg(fd, vec, vlen, flags, timeout)));
+}
+
+GMP_HOOK int sendmmsg(int fd, struct mmsghdr* vec, unsigned int vlen, int flags) {
+  if (!green()) return real::sendmmsg(fd, vec, vlen, flags);
+  return int(hook_result(fd_sendmmsg(fd, vec, vlen, flags)));
+}
+
 GMP_HOOK ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   if (!green()) return real::sendmsg(fd, msg, flags);
   return hook_result(fd_sendmsg(fd, msg, flags));

@@ -339,6 +339,36 @@ ssize_t fd_recvmsg(int fd, msghdr* msg, int flags) {
   return sys_path([&] { return real::recvmsg(fd, msg, flags); });
 }
 
+int fd_recvmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags, timespec* timeout) {
+  test_cancel();
+  if ((flags & MSG_DONTWAIT) || vlen == 0) return int(neg_errno(real::recvmmsg(fd, vec, vlen, flags, timeout)));
+  uint32_t gen;
+  PollDesc* pd = pd_classify(fd, &gen);
+  if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)
+    return int(sys_path([&] { return real::recvmmsg(fd, vec, vlen, flags, timeout); }));
+  int64_t deadline = 0;
+  if (timeout) {
+    if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000) return -EINVAL;
+    deadline = os::nanotime() + int64_t(timeout->tv_sec) * 1000000000 + timeout->tv_nsec;
+  }
+  unsigned got = 0;
+  for (;;) {
+    IoOp op{fd, kDirRead, pd, gen, false, 0, pd->rcvtimeo.load(std::memory_order_relaxed)};
+    ssize_t r = io_loop(op, [&](size_t) -> ssize_t {
+      return neg_errno(real::recvmmsg(fd, vec + got, vlen - got, (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT, nullptr));
+    });
+    if (r == kUseSyscall) {
+      if (got) return int(got);
+      return int(sys_path([&] { return real::recvmmsg(fd, vec, vlen, flags, timeout); }));
+    }
+    if (r < 0) return got ? int(got) : int(r);
+    got += unsigned(r);
+    // After a first message: MSG_WAITFORONE takes only what is there (the
+    // non-blocking call above did); the timeout is looked at only now.
+    if (got == vlen || (flags & MSG_WAITFORONE) || (deadline && os::nanotime() >= deadline)) return int(got);
+  }
+}
+
 ////////////////////////////////////////////////////////////////////////////
 // write side
 ////////////////////////////////////////////////////////////////////////////
@@ -543,6 +573,39 @@ int fd_connect(int fd, const sockaddr* addr, socklen_t len) {
   socklen_t l = sizeof err;
   if (real::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) return -errno_get();
   return err ? -err : 0;
+}
+
+int fd_sendmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags) {
+  test_cancel();
+  if ((flags & MSG_DONTWAIT) || vlen == 0) return int(neg_errno(real::sendmmsg(fd, vec, vlen, flags)));
+  uint32_t gen;
+  PollDesc* pd = pd_classify(fd, &gen);
+  if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)
+    return int(sys_path([&] { return real::sendmmsg(fd, vec, vlen, flags); }));
+  unsigned sent = 0;
+  if (is_stream(pd)) {
+    // A stream may take part of a message: send each one whole, blocking
+    // as a blocking sendmsg does.
+    for (; sent < vlen; sent++) {
+      ssize_t r = fd_sendmsg(fd, &vec[sent].msg_hdr, flags);
+      if (r < 0) return sent ? int(sent) : int(r);
+      vec[sent].msg_len = unsigned(r);
+    }
+    return int(sent);
+  }
+  while (sent < vlen) {
+    IoOp op{fd, kDirWrite, pd, gen, false, 0, pd->sndtimeo.load(std::memory_order_relaxed)};
+    ssize_t r = io_loop(op, [&](size_t) -> ssize_t {
+      return neg_errno(real::sendmmsg(fd, vec + sent, vlen - sent, flags | MSG_DONTWAIT));
+    });
+    if (r == kUseSyscall) {
+      if (sent) return int(sent);
+      return int(sys_path([&] { return real::sendmmsg(fd, vec, vlen, flags); }));
+    }
+    if (r < 0) return sent ? int(sent) : int(r);
+    sent += unsigned(r);
+  }
+  return int(sent);
 }
 
 }  // namespace gmp

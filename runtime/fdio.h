@@ -20,9 +20,15 @@ ssize_t fd_writev(int fd, const iovec* iov, int cnt);
 // recv (from == nullptr) and recvfrom.
 ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen);
 ssize_t fd_recvmsg(int fd, msghdr* msg, int flags);
+// recvmmsg: blocks for the first message; without MSG_WAITFORONE until vlen
+// messages, checking the timeout only after each receipt (as the kernel).
+int fd_recvmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags, timespec* timeout);
 // send (to == nullptr) and sendto.
 ssize_t fd_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* to, socklen_t tolen);
 ssize_t fd_sendmsg(int fd, const msghdr* msg, int flags);
+// sendmmsg: sends all vlen messages, blocking as needed; the count sent if
+// an error stops it after the first.
+int fd_sendmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags);
 int fd_accept(int fd, sockaddr* addr, socklen_t* len, int flags);
 int fd_connect(int fd, const sockaddr* addr, socklen_t len);
 
