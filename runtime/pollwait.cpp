@@ -64,7 +64,14 @@ class Nodes {
 
 // add_node appends a node for (fd, dir) to v[*k]. Returns false if the fd
 // cannot be watched (the caller falls back to the syscall path).
-bool add_node(PollNode* v, int* k, int fd, int dir) {
+bool add_node(PollNode* v, int* k, int fd, int dir, bool* closing) {
+  // A close in progress (between pd_close_begin and the real close) woke
+  // us already; the fd may still look open and idle to the real call, and a
+  // node could not be queued on it. Come back when the close is done.
+  if (PollDesc* cur = pd_get(fd); cur && cur->kind.load(std::memory_order_acquire) == FdKind::kClosing) {
+    *closing = true;
+    return true;
+  }
   uint32_t gen;
   PollDesc* pd = pd_classify(fd, &gen);
   if (pd == nullptr) return true;  // not open: the real call reports it
@@ -101,9 +108,14 @@ int wait_any(size_t max_nodes, int64_t deadline, bool closed_ebadf, Build build,
   if (nodes == nullptr) return fallback();
   for (;;) {
     int k = 0;
-    if (!build(nodes, &k)) return fallback();
+    bool closing = false;
+    if (!build(nodes, &k, &closing)) return fallback();
     int r = check();
     if (r != 0) return r;
+    if (closing) {  // a close is finishing: look again once it has
+      yield();
+      continue;
+    }
     if (deadline != 0 && os::nanotime() >= deadline) return 0;
     uint32_t st = pd_wait(nodes, k, deadline);
     test_cancel();
@@ -139,7 +151,7 @@ int fd_poll(pollfd* fds, nfds_t n, int64_t deadline, const sigset_t* mask, bool 
     }
     return r < 0 ? -errno_get() : r;
   };
-  auto build = [&](PollNode* v, int* k) {
+  auto build = [&](PollNode* v, int* k, bool* closing) {
     for (nfds_t i = 0; i < n; i++) {
       int fd = fds[i].fd;
       if (fd < 0) continue;
@@ -147,9 +159,9 @@ int fd_poll(pollfd* fds, nfds_t n, int64_t deadline, const sigset_t* mask, bool 
       // POLLHUP/POLLERR are reported whatever was asked; they come with the
       // read-side edge.
       if ((ev & kInEvents) || !(ev & kOutEvents))
-        if (!add_node(v, k, fd, kDirRead)) return false;
+        if (!add_node(v, k, fd, kDirRead, closing)) return false;
       if (ev & kOutEvents)
-        if (!add_node(v, k, fd, kDirWrite)) return false;
+        if (!add_node(v, k, fd, kDirWrite, closing)) return false;
     }
     return true;
   };
@@ -209,15 +221,15 @@ int fd_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, int64_t deadline, co
     if ((req[0] && bit(req[0], fd)) || (req[2] && bit(req[2], fd))) max_nodes++;
     if (req[1] && bit(req[1], fd)) max_nodes++;
   }
-  auto build = [&](PollNode* v, int* k) {
+  auto build = [&](PollNode* v, int* k, bool* closing) {
     const fd_set* r0 = rd ? reinterpret_cast<fd_set*>(saved) : nullptr;
     const fd_set* w0 = wr ? reinterpret_cast<fd_set*>(saved + bytes) : nullptr;
     const fd_set* e0 = ex ? reinterpret_cast<fd_set*>(saved + 2 * bytes) : nullptr;
     for (int fd = 0; fd < nfds; fd++) {
       if ((r0 && bit(r0, fd)) || (e0 && bit(e0, fd)))
-        if (!add_node(v, k, fd, kDirRead)) return false;
+        if (!add_node(v, k, fd, kDirRead, closing)) return false;
       if (w0 && bit(w0, fd))
-        if (!add_node(v, k, fd, kDirWrite)) return false;
+        if (!add_node(v, k, fd, kDirWrite, closing)) return false;
     }
     return true;
   };
@@ -247,7 +259,7 @@ int fd_epoll_wait(int epfd, epoll_event* events, int max, int64_t deadline, cons
     int r = real::epoll_pwait(epfd, events, max, 0, mask);
     return r < 0 ? -errno_get() : r;
   };
-  auto build = [&](PollNode* v, int* k) { return add_node(v, k, epfd, kDirRead); };
+  auto build = [&](PollNode* v, int* k, bool* closing) { return add_node(v, k, epfd, kDirRead, closing); };
   auto fallback = [&]() -> int {
     int r = int(syscall_call([&] { return real::epoll_pwait(epfd, events, max, remaining_ms(deadline), mask); }));
     return r < 0 ? -errno_get() : r;
