@@ -47,11 +47,17 @@ GMP_HOOK int system(const char* cmd) {
 // fork (POSIX allows it): a vfork child runs in the parent's memory, where a
 // hook it calls (dup2, close) would edit the parent's runtime state.
 GMP_HOOK pid_t fork() noexcept {
-  if (!green()) return proc_fork_plain();
-  return proc_fork();
+  if (!green()) return proc_fork_plain(true);
+  return proc_fork(true);
 }
-GMP_HOOK pid_t vfork() noexcept { return fork(); }
-GMP_HOOK pid_t __vfork() noexcept { return fork(); }
+// A vfork child only execs or _exits: glibc runs no atfork handlers for it,
+// and programs rely on that (python's subprocess: its handlers would
+// re-initialise the interpreter in a child that is about to exec).
+GMP_HOOK pid_t vfork() noexcept {
+  if (!green()) return proc_fork_plain(false);
+  return proc_fork(false);
+}
+GMP_HOOK pid_t __vfork() noexcept { return vfork(); }
 
 // pthread_atfork (linked statically into programs) registers here.
 GMP_HOOK int __register_atfork(void (*prepare)(), void (*parent)(), void (*child)(), void* dso) noexcept {

@@ -84,9 +84,9 @@ void atfork_unregister(void* dso) {
   g_natfork = k;
 }
 
-pid_t proc_fork_plain() {
+pid_t proc_fork_plain(bool handlers) {
   static Atfork list[kMaxAtfork];
-  int n = snapshot(list);
+  int n = handlers ? snapshot(list) : 0;
   for (int i = n - 1; i >= 0; i--)
     if (alive(list[i].prepare)) list[i].prepare();
   pid_t pid = real::fork();
@@ -99,7 +99,7 @@ pid_t proc_fork_plain() {
   return pid;
 }
 
-pid_t proc_fork() {
+pid_t proc_fork(bool handlers) {
   static Atfork list[kMaxAtfork];  // one fork at a time (g_fork_busy)
   static std::atomic<bool> busy{false};
   bool f = false;
@@ -107,7 +107,7 @@ pid_t proc_fork() {
     f = false;
     yield();
   }
-  int n = snapshot(list);
+  int n = handlers ? snapshot(list) : 0;
   for (int i = n - 1; i >= 0; i--)
     if (alive(list[i].prepare)) list[i].prepare();
 

@@ -303,8 +303,23 @@ static void newm(P* p, bool spinning) {
   bool swap = cm && cm->tcb && tp != cm->tcb;
   if (swap) tls_set_tp(cm->tcb);
   int err = real::pthread_create(&m->thread, &attr, mstart, m);
+  // EAGAIN is transient: the kernel refuses new threads while the process
+  // is exec'ing (a fork child on its way to exec) or at a task limit. Try a
+  // few times; then give the P back and let the running Ms do the work.
+  for (int i = 0; err == EAGAIN && i < 3; i++) {
+    os::usleep(1000);
+    err = real::pthread_create(&m->thread, &attr, mstart, m);
+  }
   if (swap) tls_set_tp(tp);
   real::pthread_attr_destroy(&attr);
+  if (err == EAGAIN) {
+    GMP_LOGF(kLogDebug, "cannot create a kernel thread (EAGAIN); continuing with %d", sched.mcount - 1);
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    Guard<Lock> l(sched.lock);
+    sched.mcount--;
+    if (p) pidle_put(p);
+    return;
+  }
   if (err != 0) fatal("cannot create a kernel thread (pthread_create: %s)", strerror(err));
 }
 
@@ -863,6 +878,7 @@ void yield() {
 }
 
 void spawn(G* g) {
+  sysmon_start();  // after fork(), the child's first thread starts one
   stats_spawn(g);
   sig_spawn(g);
   g->status.store(GStatus::kRunnable, std::memory_order_release);
@@ -893,6 +909,7 @@ G* entersyscall() {
   if (!runtime_started()) return nullptr;
   G* g = getg();
   if (g == nullptr || g->is_g0) return nullptr;
+  sysmon_start();  // no-op unless a fork child has none yet
   // The P is already in state Syscall while user code runs; only note the
   // call for sysmon (a plain store: the owner is the only regular writer).
   if (P* p = g->m->p) p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -906,6 +923,7 @@ G* entersyscallblock() {
   if (!runtime_started()) return nullptr;
   G* g = getg();
   if (g == nullptr || g->is_g0) return nullptr;
+  sysmon_start();
   M* m = g->m;
   bool took;
   stats_add(kStatSyscalls);
@@ -1088,6 +1106,9 @@ void sched_fork_child(G* g) {
   sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
   sched.poll_until.store(0, std::memory_order_relaxed);
   netpoll_fork_child();
+  // No sysmon yet: most fork children exec at once, and a thread started
+  // now would race the exec (the kernel refuses to create it). spawn and
+  // the blocking-call path start it when the child needs one.
   sysmon_fork_child();
   leave(m);
   GMP_LOGF(kLogDebug, "fork child %d: runtime rebuilt around M%d and G%lu", int(os::getpid()), m->id,

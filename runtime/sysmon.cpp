@@ -39,8 +39,10 @@
 #include "runtime/options.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
+#include "runtime/sched.h"
 #include "runtime/sched_internal.h"
 #include "runtime/signal.h"
+#include "runtime/tls.h"
 
 namespace gmp {
 
@@ -279,25 +281,33 @@ void sysmon_wake() {
 
 uint64_t sysmon_retakes() { return g_retakes.load(std::memory_order_relaxed); }
 
-// sysmon_fork_child: the child of fork() has no sysmon thread; start one.
+// sysmon_fork_child: the child of fork() has no sysmon thread; the next
+// sysmon_start (its first new thread or blocking call) makes one.
 void sysmon_fork_child() {
   new (&g_sysmon_note) Note();
   g_sysmon_waiting.store(false);
   g_sig_kicked.store(false);
   for (auto& t : g_ticks) t = SysmonTick{};
   g_sysmon_started.store(false);
-  sysmon_start();
 }
 
 void sysmon_start() {
-  if (g_sysmon_started.exchange(true)) return;
+  if (g_sysmon_started.load(std::memory_order_acquire) || g_sysmon_started.exchange(true)) return;
   g_start_time = os::nanotime();
   pthread_attr_t attr;
   real::pthread_attr_init(&attr);
   real::pthread_attr_setstacksize(&attr, 256 << 10);
   real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t t;
+  // glibc's pthread_create reads THREAD_SELF: when a G starts sysmon (a
+  // fork child's first need), run it on the kernel thread's own TCB.
+  void* tp = tls_tp();
+  G* g = getg();
+  M* cm = tls_enabled() && g && !g->is_g0 ? g->m : nullptr;
+  bool swap = cm && cm->tcb && tp != cm->tcb;
+  if (swap) tls_set_tp(cm->tcb);
   int err = real::pthread_create(&t, &attr, sysmon_main, nullptr);
+  if (swap) tls_set_tp(tp);
   real::pthread_attr_destroy(&attr);
   if (err != 0) fatal("cannot start sysmon (pthread_create: %s)", strerror(err));
 }
