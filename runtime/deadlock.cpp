@@ -159,7 +159,7 @@ void deadlock_check() {
   if (outside_wakers()) return;
   if (g_reported.exchange(true, std::memory_order_acq_rel)) return;
 
-  GMP_LOGF(kLogWarn, "all green threads are asleep - deadlock! (dump on stderr)");
+  GMP_LOGF(kLogInfo, "all green threads are asleep - deadlock! (dump on stderr)");
   rawlog("libgmp: all green threads are asleep - deadlock!\n\n");
   dump_all(DumpWhy::kDeadlock, nullptr);
   if (mode == kDeadlockExit) {

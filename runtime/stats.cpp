@@ -167,7 +167,7 @@ void stats_write() {
   int fd = real::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     rawlog("libgmp: cannot write GMP_STATS file %s\n", path);
-    GMP_LOGF(kLogWarn, "cannot write GMP_STATS file %s", path);
+    GMP_LOGF(kLogInfo, "cannot write GMP_STATS file %s", path);
     log_drain();
     return;
   }
