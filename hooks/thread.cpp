@@ -208,9 +208,9 @@ GMP_HOOK pid_t gettid() noexcept {
 
 // C11 threads. glibc's thrd_create calls its internal pthread_create, which
 // no hook sees: without these a C11 thread would be a kernel thread. The
-// thread is a G like any other; thrd_exit is glibc's own (it unwinds to the
-// G's entry, see "Thread exit" in runtime/thread.cpp), thrd_current and
-// thrd_equal read the TCB, which is the G's.
+// thread is a G like any other; thrd_exit ends up in glibc's pthread_exit
+// (it unwinds to the G's entry, see "Thread exit" in runtime/thread.cpp);
+// thrd_current and thrd_equal are glibc's and read the TCB, the G's.
 static int thrd_result(int e) {
   switch (e) {
     case 0: return thrd_success;
@@ -245,6 +245,15 @@ GMP_HOOK int thrd_detach(thrd_t thr) noexcept {
   G* g = g_of_thread(thr);
   if (!g) return thrd_result(GMP_STALE(thr) ? ESRCH : real::pthread_detach(thr));
   return thrd_result(thread_detach(g));
+}
+
+// thrd_exit is glibc's pthread_exit with the int widened; with per-G TLS
+// glibc's own would do (it unwinds to the G's entry), but with GMP_TLS=0 it
+// would unwind the M's kernel thread.
+GMP_HOOK void thrd_exit(int res) {
+  void* v = reinterpret_cast<void*>(uintptr_t(res));
+  if (!green()) real::pthread_exit(v);
+  thread_exit(v);
 }
 
 GMP_HOOK int thrd_sleep(const struct timespec* d, struct timespec* rem) {
