@@ -96,6 +96,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <new>
 #include <cstdlib>
 #include <cstring>
 
@@ -230,10 +231,11 @@ void lll_unlock(std::atomic<uint32_t>* f) {
   if (f->exchange(0, std::memory_order_release) > 1) os::futex_wake(reinterpret_cast<uint32_t*>(f), 1);
 }
 
-// linked: the node is on a list: both neighbours point back at it. After a
-// fork, the child's glibc re-initialised dl_stack_user without our nodes;
-// their stale neighbours no longer point back (a list head was reset) or are
-// themselves stale, so an unlinked node is never spliced out of the live list.
+// linked: both neighbours point back at the node. After a fork, the child's
+// glibc re-initialised dl_stack_user without our nodes; a dropped node's
+// neighbours no longer point back (the list head was reset) or are dropped
+// nodes too, so unlinking only what passes this test never changes the live
+// list, although it may splice dropped nodes out of each other.
 bool linked(ListT* n) { return n->next && n->prev && n->next->prev == n && n->prev->next == n; }
 
 // list_link / list_unlink: glibc's list_add / list_del bracketed by the
@@ -268,22 +270,30 @@ void link_tcb(void* tcb) {
 
 void unlink_tcb(void* tcb) {
   ListT* n = &at<ListT>(tcb, kList);
+  if (n->next == nullptr) return;  // never linked, or unlinked already
   lll_lock(g_stack_lock);
   if (linked(n)) list_unlink(n);
   lll_unlock(g_stack_lock);
   n->next = n->prev = nullptr;
 }
 
-// fork_child runs in a forked child after glibc's reclaim_stacks: if the
-// thread that forked was a G whose TCB glibc dropped from dl_stack_user
-// (fork made on the M's own TCB), put it back.
+// fork_child is an atfork child handler (libgmp runs them on the forking G
+// once the child's runtime is rebuilt): the arena lock may have been held by
+// a kernel thread that does not exist in the child, and glibc's fork, made
+// on the M's own TCB, re-initialised dl_stack_user with that TCB only, so the
+// forking G's goes back on the list.
 void fork_child() {
   if (!g_enabled) return;
+  new (&g_arena_lock) SpinLock();
   G* g = *current_g_slot();
   if (g == nullptr || g->is_g0 || g->tcb == nullptr || !tls_in_arena(uintptr_t(g->tcb))) return;
   ListT* n = &at<ListT>(g->tcb, kList);
   lll_lock(g_stack_lock);
-  if (!linked(n)) list_link(n);
+  // A walk, not linked(): stale neighbours may still point at each other.
+  // The child's list holds a thread or two.
+  bool found = false;
+  for (ListT* p = g_stack_user->next; p != g_stack_user && !found; p = p->next) found = p == n;
+  if (!found) list_link(n);
   lll_unlock(g_stack_lock);
 }
 
@@ -544,6 +554,8 @@ void tls_release(G* g) {
   if (tcb == nullptr || !tls_in_arena(uintptr_t(tcb))) return;
   SlotHeader* h = header_of(tcb);
   h->g.store(nullptr, std::memory_order_release);
+  // Normally retired at exit already; a G a forked child discards was not.
+  unlink_tcb(tcb);
   Guard<SpinLock> l(g_arena_lock);
   h->next = g_free_slots;
   g_free_slots = h;

@@ -8,6 +8,9 @@ if(TARGET prog_dlopen_tls)
   set_target_properties(gmp_test_tlsmod PROPERTIES
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/programs)
   add_dependencies(prog_dlopen_tls gmp_test_tlsmod)
+  if(TARGET prog_dlopen_tls_fork)
+    add_dependencies(prog_dlopen_tls_fork gmp_test_tlsmod)
+  endif()
 endif()
 
 # A green thread's gettid() is above PID_MAX_LIMIT (preloaded only: a real
