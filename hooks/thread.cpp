@@ -70,9 +70,11 @@ GMP_HOOK int pthread_detach(pthread_t t) noexcept {
 
 GMP_HOOK int pthread_getattr_np(pthread_t t, pthread_attr_t* attr) noexcept {
   G* g = g_of_thread(t);
-  // G1 lives on the original thread's stack: glibc describes it best.
+  // G1 lives on the original thread's stack: glibc describes it best. (Its
+  // handle is the original thread's own pthread_t, whoever asks: here and
+  // below, main's goes to glibc as it is.)
   if (!g && GMP_STALE(t)) return ESRCH;
-  if (!g || g->goid == 1) return real::pthread_getattr_np(g ? real::pthread_self() : t, attr);
+  if (!g || g->goid == 1) return real::pthread_getattr_np(t, attr);
   return thread_getattr(g, attr);
 }
 
@@ -80,7 +82,7 @@ GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
   G* g = g_of_thread(t);
   if (!g && GMP_STALE(t)) return ESRCH;
   if (!g || g->goid == 1) {
-    int e = real::pthread_setname_np(g ? real::pthread_self() : t, name);
+    int e = real::pthread_setname_np(t, name);
     if (e == 0 && g) note_main_name(name);
     return e;
   }
@@ -90,7 +92,7 @@ GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
 GMP_HOOK int pthread_getname_np(pthread_t t, char* buf, size_t len) noexcept {
   G* g = g_of_thread(t);
   if (!g && GMP_STALE(t)) return ESRCH;
-  if (!g || g->goid == 1) return real::pthread_getname_np(g ? real::pthread_self() : t, buf, len);
+  if (!g || g->goid == 1) return real::pthread_getname_np(t, buf, len);
   return thread_getname(g, buf, len);
 }
 
@@ -161,37 +163,37 @@ GMP_HOOK void pthread_testcancel() {
 // clock of the calling green thread is its current kernel thread's.
 GMP_HOOK int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(g ? real::pthread_self() : t, size, set);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(t, size, set);
   (void)size;
   (void)set;
   return 0;
 }
 GMP_HOOK int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(g ? real::pthread_self() : t, size, set);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(t, size, set);
   return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
 }
 GMP_HOOK int pthread_setschedparam(pthread_t t, int policy, const struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(g ? real::pthread_self() : t, policy, param);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(t, policy, param);
   if (policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE) return EPERM;
   return param->sched_priority == 0 ? 0 : EINVAL;
 }
 GMP_HOOK int pthread_getschedparam(pthread_t t, int* policy, struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(g ? real::pthread_self() : t, policy, param);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(t, policy, param);
   *policy = SCHED_OTHER;
   param->sched_priority = 0;
   return 0;
 }
 GMP_HOOK int pthread_setschedprio(pthread_t t, int prio) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(g ? real::pthread_self() : t, prio);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(t, prio);
   return prio == 0 ? 0 : EINVAL;
 }
 GMP_HOOK int pthread_getcpuclockid(pthread_t t, clockid_t* clk) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getcpuclockid(g ? real::pthread_self() : t, clk);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getcpuclockid(t, clk);
   if (g != getg()) return ENOENT;  // another green thread's CPU time is not tracked
   *clk = CLOCK_THREAD_CPUTIME_ID;
   return 0;

@@ -1,7 +1,8 @@
 /* pthread_getattr_np describes a thread's own stack: its locals lie inside
  * the reported range, which is at least the requested size, with the
  * requested guard; a thread on a user-supplied stack gets exactly that
- * stack back and no guard. Asked by the thread itself and by main. */
+ * stack back and no guard. Asked by the thread itself and by main; and a
+ * thread asking about main gets main's stack, not its own. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -14,6 +15,8 @@
 
 static void *user_stack;
 static pthread_barrier_t b;
+static pthread_t main_thread;
+static char *main_local;
 
 static void describe(const char *who, pthread_t t, int user) {
   pthread_attr_t a;
@@ -41,12 +44,27 @@ static void *body(void *arg) {
   int user = (int)(intptr_t)arg;
   usleep(100); /* maybe on another kernel thread now */
   describe(user ? "user-stack thread (self)" : "thread (self)", pthread_self(), user);
+  if (!user) {
+    pthread_attr_t a;
+    void *lo;
+    size_t size;
+    char probe;
+    pthread_getattr_np(main_thread, &a);
+    pthread_attr_getstack(&a, &lo, &size);
+    pthread_attr_destroy(&a);
+    printf("thread asking about main: main's local inside: %s, its own local inside: %s\n",
+           main_local >= (char *)lo && main_local < (char *)lo + size ? "yes" : "no",
+           &probe >= (char *)lo && &probe < (char *)lo + size ? "yes" : "no");
+  }
   pthread_barrier_wait(&b);
   pthread_barrier_wait(&b);
   return NULL;
 }
 
 int main(void) {
+  char here;
+  main_local = &here;
+  main_thread = pthread_self();
   pthread_barrier_init(&b, NULL, 2);
   pthread_attr_t a;
   pthread_attr_init(&a);
