@@ -293,7 +293,10 @@ static void finish_exit(G* g, void*) {
 // run_start calls the G's start routine. A C11 thread's returns int, which
 // glibc widens to a pointer the same way (thrd_join narrows it back).
 static void* run_start(G* g) {
-  if (g->c11) return reinterpret_cast<void*>(uintptr_t(reinterpret_cast<int (*)(void*)>(reinterpret_cast<void (*)()>(g->start))(g->arg)));
+  if (g->c11) {
+    auto start = reinterpret_cast<int (*)(void*)>(reinterpret_cast<void (*)()>(g->start));
+    return reinterpret_cast<void*>(uintptr_t(start(g->arg)));
+  }
   return g->start(g->arg);
 }
 
@@ -302,8 +305,8 @@ void thread_main(G* g) {
   g->unwind_jmp = &frame;
   if (tls_enabled()) {
     tls_thread_start();
-    // See "Thread exit" above: glibc's unwind lands here (never returns
-    // through this frame: the stop function longjmps before it).
+    // See "Thread exit" above: glibc's forced unwind longjmps here when it
+    // reaches this frame (it never unwinds the frame itself).
     GlibcUnwindBuf ub;
     if (_setjmp(reinterpret_cast<__jmp_buf_tag*>(static_cast<void*>(&ub))) == 0) {
       tls_push_exit_buf(&ub);
