@@ -19,3 +19,9 @@ if(TARGET prog_tls_gettid)
   add_test(NAME check/preload-only/tls_gettid
     COMMAND ${CHECKS}/preload_only.sh ${GMP_LIB} /usr/bin/env GMP_TEST_GREEN_TID=1 $<TARGET_FILE:prog_tls_gettid>)
 endif()
+
+# Stale and foreign handles (undefined behaviour natively): ESRCH, no fault.
+if(TARGET prog_tls_handles)
+  add_test(NAME check/preload-only/tls_handles
+    COMMAND ${CHECKS}/preload_only.sh ${GMP_LIB} $<TARGET_FILE:prog_tls_handles>)
+endif()
