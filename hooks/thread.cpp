@@ -1,11 +1,16 @@
-// hooks/thread.cpp — pthread life cycle, identity, names, keys, yield.
+// hooks/thread.cpp — pthread and C11 thread life cycle, identity, names,
+// keys, yield.
 #include <sched.h>
+#include <threads.h>
 
 #include <cerrno>
 
 #include "hooks/hook.h"
 #include "runtime/cancel.h"
+#include "runtime/os.h"
+#include "runtime/sleep.h"
 #include "runtime/thread.h"
+#include "runtime/tls.h"
 
 using namespace gmp;
 
@@ -65,9 +70,11 @@ GMP_HOOK int pthread_detach(pthread_t t) noexcept {
 
 GMP_HOOK int pthread_getattr_np(pthread_t t, pthread_attr_t* attr) noexcept {
   G* g = g_of_thread(t);
-  // G1 lives on the original thread's stack: glibc describes it best.
+  // G1 lives on the original thread's stack: glibc describes it best. (Its
+  // handle is the original thread's own pthread_t, whoever asks: here and
+  // below, main's goes to glibc as it is.)
   if (!g && GMP_STALE(t)) return ESRCH;
-  if (!g || g->goid == 1) return real::pthread_getattr_np(g ? real::pthread_self() : t, attr);
+  if (!g || g->goid == 1) return real::pthread_getattr_np(t, attr);
   return thread_getattr(g, attr);
 }
 
@@ -75,7 +82,7 @@ GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
   G* g = g_of_thread(t);
   if (!g && GMP_STALE(t)) return ESRCH;
   if (!g || g->goid == 1) {
-    int e = real::pthread_setname_np(g ? real::pthread_self() : t, name);
+    int e = real::pthread_setname_np(t, name);
     if (e == 0 && g) note_main_name(name);
     return e;
   }
@@ -85,7 +92,7 @@ GMP_HOOK int pthread_setname_np(pthread_t t, const char* name) noexcept {
 GMP_HOOK int pthread_getname_np(pthread_t t, char* buf, size_t len) noexcept {
   G* g = g_of_thread(t);
   if (!g && GMP_STALE(t)) return ESRCH;
-  if (!g || g->goid == 1) return real::pthread_getname_np(g ? real::pthread_self() : t, buf, len);
+  if (!g || g->goid == 1) return real::pthread_getname_np(t, buf, len);
   return thread_getname(g, buf, len);
 }
 
@@ -112,16 +119,19 @@ GMP_HOOK int gmp_pthread_yield() noexcept __asm__("pthread_yield");
 GMP_HOOK int gmp_pthread_yield() noexcept { return sched_yield(); }
 
 // C cleanup handlers (the pthread_cleanup_push macro without -fexceptions).
+// With per-G TLS a G's TCB is its own, and glibc keeps the chain there
+// (see "Thread exit" in runtime/thread.cpp); libgmp keeps it only for
+// GMP_TLS=0.
 GMP_HOOK void __pthread_register_cancel(__pthread_unwind_buf_t* buf) {
-  if (!green()) return real::__pthread_register_cancel(buf);
+  if (!green() || tls_enabled()) return real::__pthread_register_cancel(buf);
   cleanup_register(buf);
 }
 GMP_HOOK void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
-  if (!green()) return real::__pthread_unregister_cancel(buf);
+  if (!green() || tls_enabled()) return real::__pthread_unregister_cancel(buf);
   cleanup_unregister(buf);
 }
 GMP_HOOK void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
-  if (!green()) real::__pthread_unwind_next(buf);
+  if (!green() || tls_enabled()) real::__pthread_unwind_next(buf);
   cleanup_unwind_next(buf);
 }
 
@@ -153,38 +163,125 @@ GMP_HOOK void pthread_testcancel() {
 // clock of the calling green thread is its current kernel thread's.
 GMP_HOOK int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(g ? real::pthread_self() : t, size, set);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(t, size, set);
   (void)size;
   (void)set;
   return 0;
 }
 GMP_HOOK int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(g ? real::pthread_self() : t, size, set);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(t, size, set);
   return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
 }
 GMP_HOOK int pthread_setschedparam(pthread_t t, int policy, const struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(g ? real::pthread_self() : t, policy, param);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(t, policy, param);
   if (policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE) return EPERM;
   return param->sched_priority == 0 ? 0 : EINVAL;
 }
 GMP_HOOK int pthread_getschedparam(pthread_t t, int* policy, struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(g ? real::pthread_self() : t, policy, param);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(t, policy, param);
   *policy = SCHED_OTHER;
   param->sched_priority = 0;
   return 0;
 }
 GMP_HOOK int pthread_setschedprio(pthread_t t, int prio) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(g ? real::pthread_self() : t, prio);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(t, prio);
   return prio == 0 ? 0 : EINVAL;
 }
 GMP_HOOK int pthread_getcpuclockid(pthread_t t, clockid_t* clk) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getcpuclockid(g ? real::pthread_self() : t, clk);
+  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getcpuclockid(t, clk);
   if (g != getg()) return ENOENT;  // another green thread's CPU time is not tracked
   *clk = CLOCK_THREAD_CPUTIME_ID;
   return 0;
 }
+
+// gettid: a green thread's own identity (runtime/g.h: above PID_MAX_LIMIT),
+// the same whichever kernel thread runs it; main keeps its real tid (the
+// process id), as natively.
+GMP_HOOK pid_t gettid() noexcept {
+  G* g = getg();
+  if (g == nullptr || g->is_g0 || !runtime_started()) return real::gettid();
+  return thread_tid(g);
+}
+
+// C11 threads. glibc's thrd_create calls its internal pthread_create, which
+// no hook sees: without these a C11 thread would be a kernel thread. The
+// thread is a G like any other; thrd_exit ends up in glibc's pthread_exit
+// (it unwinds to the G's entry, see "Thread exit" in runtime/thread.cpp);
+// thrd_current and thrd_equal are glibc's and read the TCB, the G's.
+static int thrd_result(int e) {
+  switch (e) {
+    case 0: return thrd_success;
+    case ENOMEM: return thrd_nomem;
+    case ETIMEDOUT: return thrd_timedout;
+    case EBUSY: return thrd_busy;
+    default: return thrd_error;
+  }
+}
+
+GMP_HOOK int thrd_create(thrd_t* thr, thrd_start_t func, void* arg) noexcept {
+  auto start = reinterpret_cast<void* (*)(void*)>(reinterpret_cast<void (*)()>(func));
+  // Before the runtime starts (constructors): a kernel thread, whose int
+  // result thrd_join narrows back as glibc does.
+  if (!runtime_started()) return thrd_result(real::pthread_create(thr, nullptr, start, arg));
+  return thrd_result(thread_create(thr, nullptr, start, arg, true));
+}
+
+GMP_HOOK int thrd_join(thrd_t thr, int* res) {
+  void* r = nullptr;
+  G* g = g_of_thread(thr);
+  int e;
+  if (!g)
+    e = GMP_STALE(thr) ? ESRCH : real::pthread_join(thr, &r);
+  else
+    e = thread_join(g, &r, kJoinBlock, CLOCK_REALTIME, nullptr);
+  if (e == 0 && res) *res = int(uintptr_t(r));
+  return thrd_result(e);
+}
+
+GMP_HOOK int thrd_detach(thrd_t thr) noexcept {
+  G* g = g_of_thread(thr);
+  if (!g) return thrd_result(GMP_STALE(thr) ? ESRCH : real::pthread_detach(thr));
+  return thrd_result(thread_detach(g));
+}
+
+// thrd_exit is glibc's pthread_exit with the int widened; with per-G TLS
+// glibc's own would do (it unwinds to the G's entry), but with GMP_TLS=0 it
+// would unwind the M's kernel thread.
+GMP_HOOK void thrd_exit(int res) {
+  void* v = reinterpret_cast<void*>(uintptr_t(res));
+  if (!green()) real::pthread_exit(v);
+  thread_exit(v);
+}
+
+GMP_HOOK int thrd_sleep(const struct timespec* d, struct timespec* rem) {
+  // glibc: clock_nanosleep(CLOCK_REALTIME, 0, ...) mapped to 0, -1 (EINTR), -2.
+  int e = 0;
+  if (!green())
+    e = real::clock_nanosleep(CLOCK_REALTIME, 0, d, rem);
+  else if (d->tv_nsec < 0 || d->tv_nsec >= 1000000000 || d->tv_sec < 0)
+    e = EINVAL;
+  else
+    sleep_for(int64_t(d->tv_sec) * 1000000000 + d->tv_nsec);
+  return e == 0 ? 0 : e == EINTR ? -1 : -2;
+}
+
+GMP_HOOK void thrd_yield() noexcept {
+  if (!green()) {
+    real::sched_yield();
+    return;
+  }
+  yield();
+}
+
+// C11 thread-specific storage is pthread keys (glibc's are wrappers too).
+GMP_HOOK int tss_create(tss_t* key, tss_dtor_t dtor) noexcept {
+  return key_create(key, dtor) == 0 ? thrd_success : thrd_error;
+}
+GMP_HOOK void tss_delete(tss_t key) noexcept { key_delete(key); }
+GMP_HOOK void* tss_get(tss_t key) noexcept { return key_get(key); }
+GMP_HOOK int tss_set(tss_t key, void* v) noexcept { return key_set(key, v) == 0 ? thrd_success : thrd_error; }

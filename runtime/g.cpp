@@ -1,9 +1,10 @@
 // g.cpp — the G arena and free list.
 //
 // G structs are carved in order from one MAP_NORESERVE reservation and never
-// unmapped: a pthread_t handed to the program stays a readable address for
-// the life of the process, so validating a handle (g_from_handle) is a range
-// check plus a magic number, and a stale handle can never fault.
+// unmapped. A pthread_t handed to the program is the G's TCB, which lives in
+// the TLS arena (tls.cpp), likewise never unmapped; with GMP_TLS=0 it is the
+// G* itself. Either way validating a handle (g_from_handle) is a range check
+// plus a magic number, and a stale handle can never fault.
 #include "runtime/g.h"
 
 #include <new>
@@ -11,6 +12,7 @@
 #include "runtime/lock.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
+#include "runtime/tls.h"
 
 namespace gmp {
 
@@ -63,6 +65,7 @@ G* g_alloc() {
 }
 
 void g_release(G* g) {
+  if (g->tcb) tls_release(g);  // the handle (TCB) dies with the G
   g->magic = 0;
   g->status.store(GStatus::kIdle, std::memory_order_release);
   Guard<SpinLock> l(g_free_lock);
@@ -71,11 +74,13 @@ void g_release(G* g) {
 }
 
 bool g_in_arena(uintptr_t h) {
+  if (tls_in_arena(h)) return true;
   uintptr_t lo = reinterpret_cast<uintptr_t>(g_base);
   return g_base != nullptr && h >= lo && h < lo + sizeof(G) * kMaxG;
 }
 
 G* g_from_handle(uintptr_t h) {
+  if (tls_enabled()) return tls_g_of_handle(h);  // handles are TCBs
   if (g_base == nullptr) return nullptr;
   uintptr_t lo = reinterpret_cast<uintptr_t>(g_base);
   uintptr_t hi = lo + sizeof(G) * g_count();

@@ -2,8 +2,9 @@
 //
 // Every pthread the program creates is a G with its own stack. A G runs on an
 // M (kernel thread) that holds a P. G structs live in one reserved arena and
-// are recycled, never unmapped, so a pthread_t (which is a G*) can always be
-// recognised by address (g_from_handle) and a stale one never faults.
+// are recycled, never unmapped. A pthread_t is the G's TCB (tls.h), or with
+// GMP_TLS=0 the G* itself; either is recognised by address (g_from_handle),
+// and a stale one never faults.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -117,7 +118,10 @@ struct G {
   int alt_flags = 0;
 
   // --- thread-local storage (tls.cpp) ---
-  void* tcb = nullptr;         // TCB/thread pointer loaded while this G runs
+  // tcb: the TCB (glibc struct pthread) loaded into the FS base while this G
+  // runs, and the G's pthread_t. Set at creation (G1: the main thread's),
+  // cleared by g0 when the G is gone.
+  void* tcb = nullptr;
 
   // --- stack ---
   Stack stack;
@@ -134,7 +138,19 @@ struct G {
   KeyBlock* keys = nullptr;    // pthread_key values; touched only by this G
   void* cleanup = nullptr;     // __pthread_register_cancel chain (thread.cpp)
   void* unwind_jmp = nullptr;  // where a forced unwind (pthread_exit) lands
+  bool c11 = false;            // made by thrd_create: start returns int
+  // pins counts the mutexes this G holds that the kernel tracks by tid (PI,
+  // robust, priority-protect; see "Mutexes the kernel sees" in sync.cpp);
+  // while it is non-zero the G is locked to its M. pinned says the lock is
+  // ours to undo (G1 may be locked already). Touched only by this G.
+  int32_t pins = 0;
+  bool pinned = false;
 };
+
+// g_thread_id is the thread identity of a G that is not G1: its TCB's tid,
+// its mutex owner id and what gettid() returns. Above PID_MAX_LIMIT
+// (4194304), so it never names a real task, and inside FUTEX_TID_MASK.
+inline int32_t g_thread_id(const G* g) { return int32_t(0x400000 + g->goid % 0x3fb00000); }
 
 constexpr uint32_t kGMagic = 0x47e3a11d;
 
@@ -148,10 +164,12 @@ enum ParkKind : uint8_t {
 };
 enum : uint32_t { kCancelPending = 1, kCancelDisabled = 2, kCancelAsync = 4, kCancelExiting = 8 };
 
-// g_from_handle returns the G for a pthread_t that libgmp created, or nullptr
-// for any other value (a real glibc thread, garbage).
+// g_from_handle returns the live G for a pthread_t that libgmp created, or
+// nullptr for any other value (a real glibc thread, garbage, a G that is
+// gone).
 G* g_from_handle(uintptr_t handle);
-// g_in_arena: handle points into the G arena (a G libgmp made, live or not).
+// g_in_arena: handle is one libgmp could have made (a G or TCB arena
+// address, live or not): never a glibc thread's.
 bool g_in_arena(uintptr_t handle);
 // g_alloc returns a fresh or recycled G (status Idle) or nullptr at the limit.
 G* g_alloc();

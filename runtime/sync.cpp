@@ -26,6 +26,8 @@
 #include "runtime/futex.h"
 #include "runtime/os.h"
 #include "runtime/sched.h"
+#include "runtime/thread.h"
+#include "runtime/tls.h"
 
 namespace gmp {
 
@@ -42,6 +44,8 @@ inline int32_t& field(T* obj, int offset) {
 inline const uint32_t* addr(std::atomic<uint32_t>& w) { return reinterpret_cast<const uint32_t*>(&w); }
 
 constexpr int kMutexPassThrough = 0x10 | 0x20 | 0x40 | 0x80;
+// Pass-through kinds whose owner the kernel knows by tid: robust, PI, PP.
+constexpr int kMutexKernelTid = 0x10 | 0x20 | 0x40;
 
 bool valid_clock(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC; }
 
@@ -49,7 +53,7 @@ bool valid_clock(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTON
 
 int32_t self_id() {
   G* g = getg();
-  if (g && !g->is_g0) return int32_t(0x400000 + (g->goid % 0x3fb00000));
+  if (g && !g->is_g0) return g_thread_id(g);
   return os::gettid();
 }
 
@@ -135,20 +139,131 @@ static int mutex_acquire(pthread_mutex_t* m, int64_t deadline, bool timed, clock
   return 0;
 }
 
+////////////////////////////////////////////////////////////////////////////
+// Mutexes the kernel sees
+////////////////////////////////////////////////////////////////////////////
+//
+// Priority-inheritance, robust and priority-protect mutexes pass through to
+// glibc, and the kernel knows their owner by tid: FUTEX_LOCK_PI blocks on
+// (and boosts) the task named in the lock word and FUTEX_UNLOCK_PI must come
+// from it; the kernel releases a robust mutex when the task on whose robust
+// list it sits dies; a priority-protect lock sets the caller's priority with
+// sched_setparam(tid). A G's tid is no task, and a G may resume on another
+// kernel thread after any park. So (Go's LockOSThread, used for the span of
+// a lock):
+//   1. Before glibc's lock runs, the G is locked to its current M (pin): from
+//      then on it runs only there, and the M runs only it.
+//   2. glibc runs on the M's own TCB (tls_enter_m): it records the M's real
+//      tid as the owner and links a robust mutex into the M's robust list,
+//      which the M registered with the kernel when it started. A blocking
+//      lock is a system call (entersyscall): the P may go to another M.
+//   3. A lock that fails (EBUSY, ETIMEDOUT, EDEADLK, ENOTRECOVERABLE...)
+//      undoes the pin if it was the G's only one; EOWNERDEAD acquires.
+//   4. Unlock, pthread_mutex_consistent and a process-shared condition wait
+//      with such a mutex run on the M's TCB too; the last successful unlock
+//      unpins (G.pins counts the locks held).
+//   5. A G that exits still holding robust mutexes: its M lives on, so
+//      mutex_owner_exit does the kernel's part (tls_robust_owner_died): each
+//      gets FUTEX_OWNER_DIED, a waiter wakes, the next owner sees EOWNERDEAD.
+// A process that dies or execs with such a mutex held needs nothing more:
+// the kernel walks each M's robust list. A caller that is not a G calls
+// glibc directly.
+
+static bool kernel_tid_kind(pthread_mutex_t* m) { return field(m, 16) & kMutexKernelTid; }
+
+static G* green_caller() {
+  G* g = getg();
+  return (g && !g->is_g0 && runtime_started()) ? g : nullptr;
+}
+
+// pin locks g to its M for one more held mutex.
+static void pin(G* g) {
+  if (g->pins++ > 0) return;
+  if (g->lockedm == nullptr) {  // G1 may be locked to M0 already
+    M* m = g->m;
+    g->lockedm = m;
+    m->lockedg = g;
+    g->pinned = true;
+  }
+}
+
+// unpin drops one held mutex; the last one unlocks g from its M.
+static void unpin(G* g) {
+  if (--g->pins > 0) return;
+  if (g->pinned) {
+    g->m->lockedg = nullptr;
+    g->lockedm = nullptr;
+    g->pinned = false;
+  }
+}
+
+// on_m runs call (a glibc function) on g's M's TCB; a blocking one as a
+// system call. g is pinned.
+template <class F>
+static int on_m(G* g, bool blocking, F call) {
+  G* sys = blocking ? entersyscall() : nullptr;
+  void* token = tls_enter_m(g);
+  int r = call();
+  tls_leave_m(g, token);
+  if (sys) exitsyscall(sys);
+  return r;
+}
+
+// kernel_lock is steps 1-3 for one of glibc's lock functions.
+template <class F>
+static int kernel_lock(F call, bool blocking) {
+  G* g = green_caller();
+  if (g == nullptr) return call();
+  pin(g);
+  int r = on_m(g, blocking, call);
+  if (r != 0 && r != EOWNERDEAD) unpin(g);
+  return r;
+}
+
+// kernel_unlock is step 4. A G that holds none cannot own this mutex:
+// glibc answers for its own TCB (EPERM).
+template <class F>
+static int kernel_unlock(F call) {
+  G* g = green_caller();
+  if (g == nullptr || g->pins == 0) return call();
+  int r = on_m(g, false, call);
+  if (r == 0) unpin(g);
+  return r;
+}
+
+void mutex_owner_exit(G* g) {
+  if (g->pins == 0) return;
+  tls_robust_owner_died(g->m);
+  g->pins = 1;
+  unpin(g);
+}
+
+int mutex_consistent(pthread_mutex_t* m) {
+  G* g = green_caller();
+  if (g == nullptr || g->pins == 0) return real::pthread_mutex_consistent(m);
+  return on_m(g, false, [&] { return real::pthread_mutex_consistent(m); });
+}
+
 int mutex_lock(pthread_mutex_t* m) {
+  if (kernel_tid_kind(m)) return kernel_lock([&] { return real::pthread_mutex_lock(m); }, true);
   if (field(m, 16) & kMutexPassThrough) return real::pthread_mutex_lock(m);
   return mutex_acquire(m, 0, false, CLOCK_REALTIME, nullptr);
 }
 
 int mutex_timedlock(pthread_mutex_t* m, clockid_t clk, const timespec* abs, bool check_clock) {
   if (check_clock && !valid_clock(clk)) return EINVAL;
-  if (field(m, 16) & kMutexPassThrough)
-    return check_clock ? real::pthread_mutex_clocklock(m, clk, abs) : real::pthread_mutex_timedlock(m, abs);
+  if (field(m, 16) & kMutexPassThrough) {
+    auto call = [&] {
+      return check_clock ? real::pthread_mutex_clocklock(m, clk, abs) : real::pthread_mutex_timedlock(m, abs);
+    };
+    return kernel_tid_kind(m) ? kernel_lock(call, true) : call();
+  }
   return mutex_acquire(m, 0, true, clk, abs);
 }
 
 int mutex_trylock(pthread_mutex_t* m) {
   int kind = field(m, 16);
+  if (kind & kMutexKernelTid) return kernel_lock([&] { return real::pthread_mutex_trylock(m); }, false);
   if (kind & kMutexPassThrough) return real::pthread_mutex_trylock(m);
   auto& w = word(m, 0);
   int type = kind & 3;
@@ -176,6 +291,7 @@ static void release_word(std::atomic<uint32_t>& w) {
 
 int mutex_unlock(pthread_mutex_t* m) {
   int kind = field(m, 16);
+  if (kind & kMutexKernelTid) return kernel_unlock([&] { return real::pthread_mutex_unlock(m); });
   if (kind & kMutexPassThrough) return real::pthread_mutex_unlock(m);
   int type = kind & 3;
   if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK) {
@@ -222,7 +338,9 @@ static int cond_do_wait(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline)
   nwait.fetch_sub(1, std::memory_order_relaxed);
   // Re-acquire whatever happens (POSIX), without a deadline; a cancelled
   // waiter holds the mutex again when its cleanup handlers run.
-  if (field(m, 16) & kMutexPassThrough)
+  if (kernel_tid_kind(m))
+    kernel_lock([&] { return real::pthread_mutex_lock(m); }, true);
+  else if (field(m, 16) & kMutexPassThrough)
     real::pthread_mutex_lock(m);
   else
     mutex_acquire(m, 0, false, CLOCK_REALTIME, nullptr);
@@ -230,9 +348,19 @@ static int cond_do_wait(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline)
   return r == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
+// shared_cond_wait: glibc's wait on a process-shared condition variable
+// unlocks and relocks m itself, so a mutex the kernel sees (held: the G is
+// pinned) needs the M's TCB for the whole wait.
+template <class F>
+static int shared_cond_wait(pthread_mutex_t* m, F call) {
+  G* g = kernel_tid_kind(m) ? green_caller() : nullptr;
+  if (g == nullptr || g->pins == 0) return call();
+  return on_m(g, true, call);
+}
+
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
   test_cancel();
-  if (cond_pshared(c)) return real::pthread_cond_wait(c, m);
+  if (cond_pshared(c)) return shared_cond_wait(m, [&] { return real::pthread_cond_wait(c, m); });
   return cond_do_wait(c, m, 0);
 }
 
@@ -240,7 +368,9 @@ int cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clk, const t
   test_cancel();
   if (clk >= 0 && !valid_clock(clk)) return EINVAL;
   if (cond_pshared(c))
-    return clk >= 0 ? real::pthread_cond_clockwait(c, m, clk, abs) : real::pthread_cond_timedwait(c, m, abs);
+    return shared_cond_wait(m, [&] {
+      return clk >= 0 ? real::pthread_cond_clockwait(c, m, clk, abs) : real::pthread_cond_timedwait(c, m, abs);
+    });
   if (clk < 0) clk = cond_clock(c);
   int64_t deadline = 0;
   int e = deadline_from(clk, abs, &deadline);

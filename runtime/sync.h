@@ -22,6 +22,9 @@ int mutex_trylock(pthread_mutex_t* m);
 int mutex_timedlock(pthread_mutex_t* m, clockid_t clk, const timespec* abs, bool check_clock);
 int mutex_unlock(pthread_mutex_t* m);
 int mutex_destroy(pthread_mutex_t* m);
+// mutex_consistent: pthread_mutex_consistent, as the owner the kernel knows
+// (see "Mutexes the kernel sees" in sync.cpp).
+int mutex_consistent(pthread_mutex_t* m);
 
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m);
 // clk < 0: use the cond's own clock (pthread_cond_timedwait).

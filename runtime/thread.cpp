@@ -6,14 +6,29 @@
 //   Zombie --detach--> Recycled (freed by the detacher)
 // Each arrow is one CAS; whoever makes the transition into Recycled frees the G.
 //
-// pthread_exit unwinds like glibc's: _Unwind_ForcedUnwind through the G's
-// frames, running C++ destructors and __attribute__((cleanup)) handlers as
-// landing pads, and catch(...) blocks that must rethrow. C handlers pushed
-// with pthread_cleanup_push in code compiled without exceptions register a
-// jmp_buf with __pthread_register_cancel; we keep that chain per G (G.cleanup)
-// and, when the unwind passes the frame that registered one, longjmp into it;
-// the handler runs and continues with __pthread_unwind_next. When the unwind
-// reaches thread_main's frame we longjmp back there and the G exits.
+// Thread exit. With per-G TLS (the default) a G is, to glibc, a thread with
+// a TCB of its own, and exit is glibc's own: thread_main, like glibc's
+// start_thread, _setjmp's a struct pthread_unwind_buf on the G's stack and
+// makes it the TCB's cleanup_jmp_buf, the outermost buffer of the chain
+// that pthread_cleanup_push (without -fexceptions) extends through glibc's
+// __pthread_register_cancel. glibc's pthread_exit — reached from our hook,
+// from cancellation, or from thrd_exit, which no hook sees — stores the
+// value in the TCB and runs _Unwind_ForcedUnwind: C++ destructors and
+// catch(...)+rethrow as landing pads, C handlers by longjmp into each
+// registered buffer, and finally a longjmp back into thread_main, which
+// ends the G. The main G's entry (thread_run_main) does the same on the main
+// thread's TCB, so pthread_exit or thrd_exit in main ends G1, not M0.
+//
+// With GMP_TLS=0 Gs share their M's TCB, so glibc's chain cannot be
+// theirs: libgmp then unwinds the same way itself. _Unwind_ForcedUnwind
+// through the G's frames, running C++ destructors and
+// __attribute__((cleanup)) handlers as landing pads, and catch(...) blocks
+// that must rethrow. C handlers pushed with pthread_cleanup_push register a
+// jmp_buf with __pthread_register_cancel; we keep that chain per G
+// (G.cleanup) and, when the unwind passes the frame that registered one,
+// longjmp into it; the handler runs and continues with
+// __pthread_unwind_next. When the unwind reaches thread_main's frame we
+// longjmp back there and the G exits.
 #include "runtime/thread.h"
 
 #include <cerrno>
@@ -69,7 +84,12 @@ G* g_of_thread(pthread_t t) {
   return g_from_handle(uintptr_t(t));
 }
 
-pthread_t thread_handle(G* g) { return g == g_main_g ? g_main_handle : pthread_t(g); }
+pthread_t thread_handle(G* g) {
+  if (g == g_main_g) return g_main_handle;
+  return g->tcb ? pthread_t(g->tcb) : pthread_t(g);
+}
+
+pid_t thread_tid(G* g) { return g == g_main_g ? os::getpid() : g_thread_id(g); }
 
 ////////////////////////////////////////////////////////////////////////////
 // Keys
@@ -185,7 +205,7 @@ static void run_key_destructors(G* g) {
 // Create / exit
 ////////////////////////////////////////////////////////////////////////////
 
-int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
+int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*), void* arg, bool c11) {
   size_t size = default_stack_size();
   void* user_stack = nullptr;
   size_t user_size = 0;
@@ -228,10 +248,11 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
   inherit_name(g);
   g->start = start;
   g->arg = arg;
+  g->c11 = c11;
   g->join.store(detach == PTHREAD_CREATE_DETACHED ? kDetached : kJoinable, std::memory_order_relaxed);
   prepare_context(g);
   g_live.fetch_add(1, std::memory_order_relaxed);
-  *out = pthread_t(g);  // before it runs: the new thread may read it
+  *out = thread_handle(g);  // before it runs: the new thread may read it
   spawn(g);
   return 0;
 }
@@ -239,7 +260,7 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
 // finish_exit runs on g0 once the exiting G is off its stack.
 static void finish_exit(G* g, void*) {
   if (!g->user_stack && g->stack.map) stack_free(&g->stack);
-  if (g->tcb) tls_release(g);
+  if (g->tcb) tls_retire(g);
   g->status.store(GStatus::kDead, std::memory_order_release);
   uint32_t s = kJoinable;
   if (g->join.compare_exchange_strong(s, kZombie, std::memory_order_acq_rel)) {
@@ -252,9 +273,13 @@ static void finish_exit(G* g, void*) {
   }
 }
 
-static void g_finish(G* g, void* retval) {
+// g_finish ends the current G: the exit work glibc's start_thread does
+// after the start routine, in its order, then the G leaves its stack.
+[[noreturn]] static void g_finish(G* g, void* retval) {
   if (tls_enabled()) tls_thread_exit();  // thread_local destructors, as glibc: before keys
   run_key_destructors(g);
+  if (tls_enabled()) tls_thread_freeres();
+  mutex_owner_exit(g);  // robust mutexes still held die with their owner; unpin
   g->retval = retval;
   if (g->lockedm) {  // main thread left through pthread_exit: free M0
     g->lockedm->lockedg = nullptr;
@@ -265,12 +290,32 @@ static void g_finish(G* g, void* retval) {
   goexit(finish_exit, nullptr);
 }
 
+// run_start calls the G's start routine. A C11 thread's returns int, which
+// glibc widens to a pointer the same way (thrd_join narrows it back).
+static void* run_start(G* g) {
+  if (g->c11) {
+    auto start = reinterpret_cast<int (*)(void*)>(reinterpret_cast<void (*)()>(g->start));
+    return reinterpret_cast<void*>(uintptr_t(start(g->arg)));
+  }
+  return g->start(g->arg);
+}
+
 void thread_main(G* g) {
   EntryFrame frame;
   g->unwind_jmp = &frame;
-  if (tls_enabled()) tls_thread_start();
+  if (tls_enabled()) {
+    tls_thread_start();
+    // See "Thread exit" above: glibc's forced unwind longjmps here when it
+    // reaches this frame (it never unwinds the frame itself).
+    GlibcUnwindBuf ub;
+    if (_setjmp(reinterpret_cast<__jmp_buf_tag*>(static_cast<void*>(&ub))) == 0) {
+      tls_push_exit_buf(&ub);
+      g_finish(g, run_start(g));
+    }
+    g_finish(g, tls_exit_value());
+  }
   if (setjmp(frame.jb) == 0) {
-    void* r = g->start(g->arg);
+    void* r = run_start(g);
     g_finish(g, r);
   }
   // pthread_exit's unwind landed here.
@@ -310,16 +355,38 @@ static void start_unwind(G* g) {
 }
 
 void thread_exit(void* retval) {
+  if (tls_enabled()) {
+    real::pthread_exit(retval);  // to thread_main's (or thread_run_main's) buffer
+    __builtin_unreachable();
+  }
   G* g = getg();
   g->retval = retval;
   start_unwind(g);
   __builtin_unreachable();
 }
 
+// The cleanup buffer glibc's __libc_start_call_main had installed for the
+// main thread (its own pthread_exit landing), restored when main leaves.
+static void* g_main_prev_buf;
+
 int thread_run_main(int (*main)(int, char**, char**), int argc, char** argv, char** envp) {
   G* g = getg();
   EntryFrame frame;
   g->unwind_jmp = &frame;
+  if (tls_enabled()) {
+    // As thread_main: glibc's pthread_exit/thrd_exit from main lands here
+    // and ends G1; without this it would land in glibc's own
+    // __libc_start_call_main and end the kernel thread, M0.
+    GlibcUnwindBuf ub;
+    if (_setjmp(reinterpret_cast<__jmp_buf_tag*>(static_cast<void*>(&ub))) == 0) {
+      g_main_prev_buf = tls_push_exit_buf(&ub);
+      int r = main(argc, argv, envp);
+      tls_pop_exit_buf(g_main_prev_buf);
+      return r;
+    }
+    tls_pop_exit_buf(g_main_prev_buf);
+    g_finish(g, tls_exit_value());
+  }
   if (setjmp(frame.jb) == 0) return main(argc, argv, envp);
   g_finish(g, g->retval);
   __builtin_unreachable();

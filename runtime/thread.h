@@ -8,8 +8,10 @@
 
 namespace gmp {
 
-// thread_create: pthread_create for a G. Returns 0 or an errno value.
-int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*), void* arg);
+// thread_create: pthread_create for a G (thrd_create's when c11: start
+// returns int). Returns 0 or an errno value.
+int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(void*), void* arg,
+                  bool c11 = false);
 // thread_main runs on the new G's stack: start(arg), then thread exit.
 [[noreturn]] void thread_main(G* g);
 // thread_exit: pthread_exit from a G: forced unwind to thread_main, which
@@ -28,7 +30,12 @@ int thread_detach(G* g);
 // The G of a pthread_t, or nullptr for one libgmp did not create. The main
 // thread's original pthread_t names G1.
 G* g_of_thread(pthread_t t);
+// thread_handle is g's pthread_t: its TCB (tls.h), main's original one for
+// G1, the G* itself with GMP_TLS=0.
 pthread_t thread_handle(G* g);
+// thread_tid is what gettid() returns on g: the process id for G1 (main's
+// tid natively), else g_thread_id(g), never a real task's.
+pid_t thread_tid(G* g);
 void set_main_handle(pthread_t main, G* g1);
 
 int thread_getattr(G* g, pthread_attr_t* attr);
@@ -48,6 +55,11 @@ int key_set(pthread_key_t key, const void* value);
 void cleanup_register(void* buf);
 void cleanup_unregister(void* buf);
 [[noreturn]] void cleanup_unwind_next(void* buf);
+
+// mutex_owner_exit (sync.cpp) is the exiting G's part of the kernel's work
+// at thread death: robust mutexes it still holds get FUTEX_OWNER_DIED, and a
+// G pinned to its M by such mutexes is unpinned. On the exiting G.
+void mutex_owner_exit(G* g);
 
 // live_gs: pthreads alive (G1 included).
 int64_t live_gs();

@@ -1,0 +1,27 @@
+# Per-G thread-local storage (issue 5): the glibc contract's checks that are
+# more than a plain native-vs-preloaded comparison of one program.
+
+# dlopen_tls loads a module with initial-exec TLS from its own directory.
+if(TARGET prog_dlopen_tls)
+  add_library(gmp_test_tlsmod SHARED ${CMAKE_CURRENT_SOURCE_DIR}/programs/helpers/tls_module.c)
+  target_compile_options(gmp_test_tlsmod PRIVATE -O2 -ftls-model=initial-exec)
+  set_target_properties(gmp_test_tlsmod PROPERTIES
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/programs)
+  add_dependencies(prog_dlopen_tls gmp_test_tlsmod)
+  if(TARGET prog_dlopen_tls_fork)
+    add_dependencies(prog_dlopen_tls_fork gmp_test_tlsmod)
+  endif()
+endif()
+
+# A green thread's gettid() is above PID_MAX_LIMIT (preloaded only: a real
+# thread's is not).
+if(TARGET prog_tls_gettid)
+  add_test(NAME check/preload-only/tls_gettid
+    COMMAND ${CHECKS}/preload_only.sh ${GMP_LIB} /usr/bin/env GMP_TEST_GREEN_TID=1 $<TARGET_FILE:prog_tls_gettid>)
+endif()
+
+# Stale and foreign handles (undefined behaviour natively): ESRCH, no fault.
+if(TARGET prog_tls_handles)
+  add_test(NAME check/preload-only/tls_handles
+    COMMAND ${CHECKS}/preload_only.sh ${GMP_LIB} $<TARGET_FILE:prog_tls_handles>)
+endif()
