@@ -20,7 +20,9 @@
 #include "hooks/hook.h"
 #include "runtime/futex.h"
 #include "runtime/os.h"
+#include "runtime/signal.h"
 #include "runtime/sync.h"
+#include "runtime/thread.h"
 
 using namespace gmp;
 
@@ -70,6 +72,26 @@ GMP_HOOK long syscall(long n, ...) noexcept {
   long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
   long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
   va_end(ap);
+  // gettid and thread-directed kills speak in green-thread identities, as
+  // the gettid() hook does: a G's tid is not a kernel task.
+  if (n == SYS_gettid && runtime_started()) {
+    G* g = getg();
+    if (g != nullptr && !g->is_g0) return thread_tid(g);
+  }
+  if ((n == SYS_tgkill || n == SYS_tkill) && runtime_started()) {
+    pid_t tid = pid_t(n == SYS_tgkill ? a2 : a1);
+    int sig = int(n == SYS_tgkill ? a3 : a2);
+    if ((n == SYS_tkill || pid_t(a1) == os::getpid()) && tid > 0) {
+      if (G* g = g_of_tid(tid)) {
+        int e = sig_kill_g(g, sig, nullptr);
+        if (e) {
+          errno = e;
+          return -1;
+        }
+        return 0;
+      }
+    }
+  }
   if (n == SYS_futex && runtime_started()) {
     int cmd = int(a2) & FUTEX_CMD_MASK;
     if (cmd == FUTEX_WAIT || cmd == FUTEX_WAKE || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) {

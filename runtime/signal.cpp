@@ -69,6 +69,7 @@
 #include "runtime/rawlog.h"
 #include "runtime/sched.h"
 #include "runtime/sched_internal.h"
+#include "runtime/thread.h"
 
 namespace gmp {
 
@@ -1037,6 +1038,14 @@ int sig_pending_set(sigset_t* out) {
   os::syscall6(SYS_rt_sigpending, long(&k), 8);
   from_bits((b | k) & g->sigmask.load(std::memory_order_relaxed), out);
   return 0;
+}
+
+G* g_of_tid(pid_t tid) {
+  G* found = nullptr;
+  g_foreach([&](G* g) {
+    if (!found && g_live(g) && thread_tid(g) == tid) found = g;
+  });
+  return found;
 }
 
 int sig_kill_g(G* g, int s, const union sigval* value) {

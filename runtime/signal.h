@@ -62,6 +62,9 @@ int sig_pending_set(sigset_t* out);
 void sig_signalfd(const sigset_t* mask);
 // sig_altstack: sigaltstack for the current G (0 or an errno value).
 int sig_altstack(const stack_t* ss, stack_t* old);
+// g_of_tid: the live G whose gettid() identity is tid (main: the process
+// id), or nullptr.
+G* g_of_tid(pid_t tid);
 // sig_kill_g: pthread_kill / pthread_sigqueue to a G (value: SI_QUEUE).
 int sig_kill_g(G* g, int s, const union sigval* value);
 // sig_wait: sigwaitinfo/sigtimedwait (deadline 0: none). Returns the signal
