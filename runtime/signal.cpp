@@ -70,6 +70,7 @@
 #include "runtime/sched.h"
 #include "runtime/sched_internal.h"
 #include "runtime/thread.h"
+#include "runtime/tls.h"
 
 namespace gmp {
 
@@ -618,7 +619,29 @@ bool in_text(const void* ucv) {
   return pc >= g_text_lo && pc < g_text_hi;
 }
 
+void tramp_body(int s, siginfo_t* si, void* ucv, int nosig);
+
+// gmp_sig_tramp: the kernel's handler (see the file comment). A G may be
+// inside a call that runs on its kernel thread's own TLS block (a blocking
+// PI or robust mutex: tls.cpp); the handler must see the G's, so the thread
+// pointer is put on the G's block for the length of the handler. The lock
+// count is read first: it belongs to the interrupted thread pointer.
 extern "C" void gmp_sig_tramp(int s, siginfo_t* si, void* ucv) {
+  int nosig = tls_nosig;
+  G* g = getg();
+  void* back = nullptr;
+  if (g != nullptr && !g->is_g0 && g->tcb != nullptr && tls_enabled()) {
+    void* tp = tls_tp();
+    if (tp != g->tcb) {
+      back = tp;
+      tls_set_tp(g->tcb);
+    }
+  }
+  tramp_body(s, si, ucv, nosig);
+  if (back) tls_set_tp(back);
+}
+
+void tramp_body(int s, siginfo_t* si, void* ucv, int nosig) {
   int saved_errno = errno;
   G* g = getg();
   bool isg = g != nullptr && !g->is_g0 && g->magic == kGMagic;
@@ -666,7 +689,7 @@ extern "C" void gmp_sig_tramp(int s, siginfo_t* si, void* ucv) {
     errno = saved_errno;
     return;
   }
-  bool safe = tls_nosig == 0 && !in_text(ucv);
+  bool safe = nosig == 0 && !in_text(ucv);
   uintptr_t sp = uintptr_t(uc->uc_mcontext.gregs[REG_RSP]);
   M* m = g->m;
   uint64_t kmask_before = m ? m->kmask : 0;
