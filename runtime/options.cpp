@@ -2,12 +2,14 @@
 #include "runtime/options.h"
 
 #include <cstring>
+#include <strings.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <initializer_list>
 
+#include "runtime/log.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
 
@@ -184,9 +186,10 @@ static size_t native_stack_size() {
   return (s + 4095) & ~size_t(4095);
 }
 
-// stats_path makes GMP_STATS absolute against the starting directory, so a
-// program that changes directory still writes where the user pointed.
-static bool stats_path(const char* v, char* out, size_t cap) {
+// abs_path makes a path (GMP_STATS, GMP_LOG_FILE) absolute against the
+// starting directory, so a program that changes directory still writes where
+// the user pointed.
+static bool abs_path(const char* v, char* out, size_t cap) {
   size_t n = 0;
   if (v[0] != '/') {
     if (getcwd(out, cap) == nullptr) return false;
@@ -214,8 +217,7 @@ static void print_options(const Options& o) {
   rawlog("libgmp: GMP_DEBUG=schedtrace=%d,scheddetail=%d,dump=%d,deadlock=%s,options=1\n",
          o.schedtrace_ms, o.scheddetail ? 1 : 0, o.dump_at_exit ? 1 : 0, kDeadlock[o.deadlock]);
   rawlog("libgmp: GMP_STATS=%s\n", o.stats_file);
-  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
-  rawlog("libgmp: GMP_LOG=%s\n", kLevels[o.log_level]);
+  rawlog("libgmp: GMP_LOG=%s\n", kLogLevelNames[o.log_level]);
   rawlog("libgmp: GMP_LOG_FILE=%s\n", o.log_file);
 }
 
@@ -231,7 +233,7 @@ void options_init() {
   o.lock_main = true;
   o.tls = true;
   o.inherit = true;
-  o.log_level = 3;  // warn
+  o.log_level = kLogWarn;
   o.log_file[0] = 0;
   o.schedtrace_ms = 0;
   o.scheddetail = false;
@@ -273,7 +275,7 @@ void options_init() {
              v, bad);
   }
   if (const char* v = os::getenv_raw("GMP_STATS")) {
-    if (*v && !stats_path(v, o.stats_file, sizeof o.stats_file)) {
+    if (*v && !abs_path(v, o.stats_file, sizeof o.stats_file)) {
       o.stats_file[0] = 0;
       warn_bad("GMP_STATS", v, "want a path shorter than 4096 bytes, relative ones from a readable directory");
     }
@@ -293,20 +295,19 @@ void options_init() {
       warn_bad("GMP_LOCK_MAIN", v, "want 1/0, true/false, yes/no or on/off");
   }
   if (const char* v = os::getenv_raw("GMP_LOG")) {
-    static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
     int found = -1;
-    for (int i = 0; i < 6; i++)
-      if (strcmp(v, kLevels[i]) == 0) found = i;
+    for (int i = kLogTrace; i <= kLogOff; i++)
+      if (strcasecmp(v, kLogLevelNames[i]) == 0) found = i;
     if (found >= 0)
       o.log_level = found;
     else
       warn_bad("GMP_LOG", v, "want off, error, warn, info, debug or trace");
   }
   if (const char* v = os::getenv_raw("GMP_LOG_FILE")) {
-    if (strlen(v) < sizeof o.log_file)
-      strcpy(o.log_file, v);
-    else
-      warn_bad("GMP_LOG_FILE", v, "want a path shorter than 4096 bytes");
+    if (*v && !abs_path(v, o.log_file, sizeof o.log_file)) {
+      o.log_file[0] = 0;
+      warn_bad("GMP_LOG_FILE", v, "want a path shorter than 4096 bytes, relative ones from a readable directory");
+    }
   }
   if (const char* v = os::getenv_raw("GMP_INHERIT")) {
     bool b;

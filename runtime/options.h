@@ -18,7 +18,8 @@ struct Options {
   bool tls;                // GMP_TLS: each G owns a TLS block (tls.h)
   bool inherit;            // GMP_INHERIT: exec'd programs keep the preload
   int log_level;           // GMP_LOG: LogLevel (log.h); warn by default
-  // GMP_LOG_FILE: where the log goes (appended); empty: stderr.
+  // GMP_LOG_FILE: where the log goes (appended); made absolute against the
+  // starting directory, as GMP_STATS. Empty: stderr.
   char log_file[4096];
   // GMP_DEBUG=key=value,...: Go's GODEBUG conventions.
   int schedtrace_ms;       // schedtrace=MS: a SCHED line every MS ms (0 = off)

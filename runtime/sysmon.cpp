@@ -28,7 +28,9 @@
 // sysmon also polls the network (netpoll(0)) when no M has for 10 ms, as Go
 // does, so Gs woken by I/O are not stranded while every M runs user code.
 //
-// schedtrace (GMP_DEBUG=schedtrace=MS) is printed from here as Go prints it.
+// schedtrace (GMP_DEBUG=schedtrace=MS) is printed from here as Go prints it,
+// and the log (GMP_LOG) is written from here: sysmon is the one thread that
+// hands queued records to spdlog (see "Logging" in log.cpp).
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -61,13 +63,18 @@ SysmonTick g_ticks[kMaxProcs];
 Note g_sysmon_note;                 // deep sleep; woken by sysmon_wake
 std::atomic<bool> g_sysmon_waiting{false};
 std::atomic<bool> g_sysmon_started{false};
-std::atomic<bool> g_sig_kicked{false};
-int64_t g_last_retake_log = 0;  // sysmon only  // a signal was queued since sysmon last looked
+std::atomic<bool> g_sig_kicked{false};  // a signal was queued since sysmon last looked
 int64_t g_start_time = 0;
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
 
 std::atomic<uint64_t> g_retakes{0};
+
+// Retake lines in the debug log are rate-limited: a program that blocks in
+// the kernel all the time would otherwise log thousands a second.
+constexpr int64_t kRetakeLogEveryNs = 100 * 1000 * 1000;  // at most 10 lines a second
+int64_t g_last_retake_log = 0;   // when the last retake line was queued; sysmon only
+uint64_t g_retakes_unlogged = 0;  // retakes since then without a line; sysmon only
 
 int64_t cpu_ns(M* m) { return m->cpuclock == -1 ? -1 : os::clock_ns(m->cpuclock); }
 
@@ -138,10 +145,16 @@ uint32_t retake(int64_t now, bool* waiting) {
     if (!p->status.compare_exchange_strong(s, PStatus::kIdle, std::memory_order_acq_rel)) continue;
     p->syscalltick.fetch_add(1, std::memory_order_relaxed);
     g_retakes.fetch_add(1, std::memory_order_relaxed);
-    if (log_on(kLogDebug) && now - g_last_retake_log >= 100000000) {  // at most 10 lines a second
-      g_last_retake_log = now;
-      GMP_LOGF(kLogDebug, "retook P%d from M%d (%s, held %ld us)", p->id, m->id,
-               in_syscall ? "blocking call" : stuck ? "blocked in the kernel" : "CPU hog", long(held / 1000));
+    if (log_on(kLogDebug)) {
+      if (now - g_last_retake_log >= kRetakeLogEveryNs) {
+        g_last_retake_log = now;
+        GMP_LOGF(kLogDebug, "retook P%d from M%d (%s, held %ld us); %lu more retakes since the last line",
+                 p->id, m->id, in_syscall ? "blocking call" : stuck ? "blocked in the kernel" : "CPU hog",
+                 long(held / 1000), (unsigned long)g_retakes_unlogged);
+        g_retakes_unlogged = 0;
+      } else {
+        g_retakes_unlogged++;
+      }
     }
     handoffp(p);
     n++;
@@ -215,6 +228,7 @@ void* sysmon_main(void*) {
   int idle = 0;
   int64_t last_trace = g_start_time;
   sig_sysmon_start();
+  log_sysmon_start();
   for (;;) {
     if (idle == 0)
       delay_us = 20;
@@ -227,15 +241,18 @@ void* sysmon_main(void*) {
     g_sig_kicked.store(false, std::memory_order_seq_cst);
     // Route the signals the trampoline queued (signal.cpp).
     bool sigwork = sig_poll();
-    log_drain();
+    // Hand queued log records to spdlog (log.cpp): here, holding nothing.
+    log_sysmon_tick();
     if (sigwork) idle = 0;
     int64_t now = os::nanotime();
     if (o.schedtrace_ms <= 0 && !sigwork && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
       // Deep sleep: nothing can need a retake until some P is acquired.
       g_sysmon_note.clear();
       g_sysmon_waiting.store(true, std::memory_order_seq_cst);
+      // (log_quiet: a record posted just before g_sysmon_waiting was set
+      // found no one to wake; see "Logging" in log.cpp.)
       if (sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs &&
-          !g_sig_kicked.load(std::memory_order_seq_cst))
+          !g_sig_kicked.load(std::memory_order_seq_cst) && log_quiet())
         g_sysmon_note.sleep_for(60000000000LL);
       g_sysmon_waiting.store(false, std::memory_order_seq_cst);
       idle = 0;
