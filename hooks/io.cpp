@@ -11,6 +11,7 @@
 
 #include "hooks/hook.h"
 #include "runtime/fdio.h"
+#include "runtime/os.h"
 #include "runtime/pollfd.h"
 #include "runtime/signal.h"
 
@@ -146,6 +147,10 @@ GMP_HOOK ssize_t __pread64_chk(int fd, void* buf, size_t n, off64_t off, size_t 
 // close wakes Gs parked on fd with EBADF before the number can be reused (a
 // documented deviation: natively they would go on waiting on the old file).
 GMP_HOOK int close(int fd) {
+  if (os::is_own_fd(fd)) {  // the runtime's: the program never opened it
+    errno = EBADF;
+    return -1;
+  }
   if (!bookkeeping() || pd_foreign_process()) return real::close(fd);
   pd_close_begin(fd);
   int r = green() ? syscall_call([&] { return real::close(fd); }) : real::close(fd);
@@ -153,7 +158,30 @@ GMP_HOOK int close(int fd) {
   return r;
 }
 
+namespace {
+// close_range_around closes [lo, hi] except the runtime's own fds (os.h),
+// as ranges between them.
+int close_range_around(unsigned lo, unsigned hi, int flags) {
+  int r = 0;
+  while (lo <= hi) {
+    int own = os::own_fd_in(lo, hi);
+    unsigned end = own < 0 ? hi : unsigned(own) - 1;
+    if (own < 0 || unsigned(own) > lo) {
+      bool track = bookkeeping() && !(flags & CLOSE_RANGE_CLOEXEC) && !pd_foreign_process();
+      if (track) pd_close_range_begin(lo, end);
+      int e = real::close_range(lo, end, flags);
+      if (track) pd_close_range_end(lo, end);
+      if (e != 0 && r == 0) r = e;
+    }
+    if (own < 0 || unsigned(own) == ~0u) break;
+    lo = unsigned(own) + 1;
+  }
+  return r;
+}
+}  // namespace
+
 GMP_HOOK int close_range(unsigned int lo, unsigned int hi, int flags) noexcept {
+  if (os::own_fd_in(lo, hi) >= 0 && lo <= hi) return close_range_around(lo, hi, flags);
   if (!bookkeeping() || (flags & CLOSE_RANGE_CLOEXEC) || pd_foreign_process())
     return real::close_range(lo, hi, flags);
   pd_close_range_begin(lo, hi);
@@ -163,6 +191,12 @@ GMP_HOOK int close_range(unsigned int lo, unsigned int hi, int flags) noexcept {
 }
 
 GMP_HOOK void closefrom(int lo) noexcept {
+  if (lo >= 0 && os::own_fd_in(unsigned(lo), ~0u) >= 0) {
+    int saved = errno;
+    close_range_around(unsigned(lo), ~0u, 0);
+    errno = saved;
+    return;
+  }
   if (!bookkeeping() || lo < 0 || pd_foreign_process()) return real::closefrom(lo);
   pd_close_range_begin(unsigned(lo), ~0u);
   real::closefrom(lo);

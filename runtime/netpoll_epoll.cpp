@@ -35,6 +35,11 @@ void open_poller() {
   g_epfd = os::epoll_create();
   g_breakfd = os::eventfd();
   if (g_epfd < 0 || g_breakfd < 0) fatal("netpoll_init: cannot create epoll/eventfd (%d, %d)", g_epfd, g_breakfd);
+  // Out of the program's way, and out of reach of its close-everything loops.
+  g_epfd = os::move_fd_high(g_epfd);
+  g_breakfd = os::move_fd_high(g_breakfd);
+  os::own_fd(g_epfd);
+  os::own_fd(g_breakfd);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kBreakData;
@@ -57,6 +62,8 @@ void netpoll_init() {
 }
 
 void netpoll_fork_child() {
+  os::disown_fd(g_epfd);
+  os::disown_fd(g_breakfd);
   os::close(g_epfd);
   os::close(g_breakfd);
   g_break_pending.store(0, std::memory_order_relaxed);

@@ -65,6 +65,19 @@ int eventfd();
 // long argument (F_GETFL, F_SETFL, F_GETFD); fstat_type returns st_mode's
 // S_IFMT bits; poll1 polls one fd without blocking and returns its revents.
 int fcntl(int fd, int cmd, long arg);
+
+// The runtime's own descriptors (the epoll set, its eventfd): moved to a high
+// number (move_fd_high: the first free from 1000, or 100 under a lower fd
+// limit) so they never take a number the program expects open() to return,
+// and registered (own_fd) so that close(), close_range() and closefrom()
+// from a program that closes "every fd from 3 up" leave them alone: to the
+// program they are numbers it never opened (EBADF), as natively.
+int move_fd_high(int fd);
+void own_fd(int fd);
+void disown_fd(int fd);
+bool is_own_fd(int fd);
+// own_fd_in returns the lowest runtime fd in [lo, hi], or -1.
+int own_fd_in(unsigned lo, unsigned hi);
 int fstat_type(int fd, uint32_t* ifmt);
 int getsockopt(int fd, int level, int name, void* val, uint32_t* len);
 int poll1(int fd, short events);

@@ -1,6 +1,7 @@
 // os_linux.cpp — Linux implementation of runtime/os.h with raw syscalls.
 #include "runtime/os.h"
 
+#include <atomic>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -144,6 +145,52 @@ const char* getenv_raw(const char* name) {
 
 void exit_group(int code) {
   for (;;) raw_syscall(SYS_exit_group, code);
+}
+
+namespace {
+constexpr int kOwnFds = 8;
+std::atomic<int> g_own[kOwnFds] = {-1, -1, -1, -1, -1, -1, -1, -1};
+}  // namespace
+
+int move_fd_high(int fd) {
+  for (int min : {1000, 100}) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, min);
+    if (high >= 0) {
+      close(fd);
+      return high;
+    }
+  }
+  return fd;
+}
+
+void own_fd(int fd) {
+  for (auto& slot : g_own) {
+    int free_slot = -1;
+    if (slot.compare_exchange_strong(free_slot, fd)) return;
+  }
+}
+
+void disown_fd(int fd) {
+  for (auto& slot : g_own) {
+    int v = fd;
+    slot.compare_exchange_strong(v, -1);
+  }
+}
+
+bool is_own_fd(int fd) {
+  if (fd < 0) return false;
+  for (auto& slot : g_own)
+    if (slot.load(std::memory_order_relaxed) == fd) return true;
+  return false;
+}
+
+int own_fd_in(unsigned lo, unsigned hi) {
+  int best = -1;
+  for (auto& slot : g_own) {
+    int v = slot.load(std::memory_order_relaxed);
+    if (v >= 0 && unsigned(v) >= lo && unsigned(v) <= hi && (best < 0 || v < best)) best = v;
+  }
+  return best;
 }
 
 }  // namespace gmp::os
