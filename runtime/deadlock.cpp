@@ -164,6 +164,7 @@ void deadlock_check() {
   dump_all(DumpWhy::kDeadlock, nullptr);
   if (mode == kDeadlockExit) {
     stats_write();
+    log_drain();  // the report reaches GMP_LOG_FILE before the process ends
     os::exit_group(2);
   }
   rawlog("libgmp: the program keeps waiting, as it would natively "
