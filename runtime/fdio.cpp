@@ -30,6 +30,26 @@
 // MSG_NOSIGNAL, because the kernel raises SIGPIPE only when a call moved
 // nothing. A call that succeeds while other I/O waiters are queued passes the
 // wakeup on (pd_pass_on), since an edge-triggered event is reported once.
+//
+// Interrupts (interrupt.h). Every call here is a cancellation point, and a
+// signal handler interrupts a parked call as it would interrupt the kernel's
+// wait. After pd_wait says kWaitInterrupted, as glibc 2.36 and the kernel:
+//   1. a pending cancel exits the thread (test_cancel), even if the call
+//      moved data already: glibc switches to asynchronous cancellation around
+//      a blocking system call, so its SIGCANCEL handler unwinds a write that
+//      wrote part of its buffer (net_cancel shows it natively);
+//   2. a call that already moved data (a partial write, some of a recvmmsg
+//      batch) returns what it moved, after the handlers ran;
+//   3. otherwise the handlers run, and the call restarts if signal(7) lets
+//      SA_RESTART restart it and every handler had SA_RESTART
+//      (sig_after_interrupt), else fails with EINTR. On sockets and pipes all
+//      these calls restart, except on a socket whose timeout for the
+//      direction (SO_RCVTIMEO for receives and accept, SO_SNDTIMEO for sends
+//      and connect) is set.
+// A G woken by readiness (kWaitEvent) does not look for a cancel: it may be
+// the one waiter an edge was given to, and exiting would strand the others.
+// It retries the call; if that would block, pd_wait sees the cancel before
+// parking.
 #include "runtime/fdio.h"
 
 #include <cerrno>
@@ -56,6 +76,8 @@ namespace {
 constexpr ssize_t kUseSyscall = -100000;
 // kRetry: the attempt said EAGAIN but the fd polls ready; try again.
 constexpr ssize_t kRetry = -100001;
+// kUioMaxIov: the kernel's bound on vlen of recvmmsg/sendmmsg (UIO_MAXIOV).
+constexpr unsigned kUioMaxIov = 1024;
 
 // neg_errno turns a glibc-convention result into the -errno convention.
 inline ssize_t neg_errno(ssize_t r) { return r < 0 ? -errno_get() : r; }
@@ -75,9 +97,12 @@ struct IoOp {
   int dir;
   PollDesc* pd;
   uint32_t gen;
-  bool all;       // continue after a partial result until total moved
-  size_t total;   // bytes wanted (with all)
-  int64_t timeo;  // SO_RCVTIMEO / SO_SNDTIMEO of the direction (ns; 0 none; < 0 at once)
+  bool all;        // continue after a partial result until total moved
+  size_t total;    // bytes wanted (with all)
+  int64_t timeo;   // SO_RCVTIMEO / SO_SNDTIMEO of the direction (ns; 0 none; < 0 at once)
+  bool prior = false;  // the caller moved something already in this call
+                       // (messages of a recvmmsg/sendmmsg batch): an
+                       // interrupt ends the call rather than failing it
 };
 
 // io_loop runs attempt(done) — one non-blocking try at offset done — until
@@ -141,12 +166,39 @@ ssize_t io_loop(const IoOp& op, F attempt) {
     uint32_t st = pd_wait(&node, 1, deadline);
     if (st == kWaitClosed) return done ? ssize_t(done) : -EBADF;
     if (st == kWaitTimeout) return done ? ssize_t(done) : -EAGAIN;
-    test_cancel();
-    // A signal handler interrupted the wait: as the kernel, return what was
-    // moved, else EINTR, unless SA_RESTART may restart this call (a socket
-    // with a timeout in this direction never restarts: signal(7)).
-    if (st == kWaitInterrupted && !sig_after_interrupt(op.timeo == 0)) return done ? ssize_t(done) : -EINTR;
+    if (st == kWaitInterrupted) {  // see "Interrupts" above
+      test_cancel();
+      if (done != 0 || op.prior) {
+        sig_after_interrupt(false);
+        return done ? ssize_t(done) : -EINTR;
+      }
+      if (!sig_after_interrupt(op.timeo == 0)) return -EINTR;
+    }
   }
+}
+
+// classified runs a read/write-family call by the kind of fd: attempt(pd,
+// gen, kind) makes it on the netpoller and returns kUseSyscall when the fd is
+// neither a socket nor a stream (or turns out not pollable); sys() is the
+// real call on the syscall path. A record that says socket for a number that
+// was closed and reused where no hook saw it (ENOTSOCK) is dropped and the
+// call made again by what the number is now.
+template <class Attempt, class Sys>
+ssize_t classified(int fd, bool pollable, Attempt attempt, Sys sys) {
+  for (int pass = 0; pollable && pass < 2; pass++) {
+    uint32_t gen;
+    PollDesc* pd = pd_classify(fd, &gen);
+    if (pd == nullptr) break;
+    FdKind k = pd->kind.load(std::memory_order_acquire);
+    ssize_t r = attempt(pd, gen, k);
+    if (r == -ENOTSOCK && k == FdKind::kSocket) {
+      pd_forget(pd, gen);
+      continue;
+    }
+    if (r != kUseSyscall) return r;
+    break;
+  }
+  return sys_path(sys);
 }
 
 // IovAt gives the tail of an iovec array after `done` bytes, copying only
@@ -239,60 +291,47 @@ inline bool is_stream(PollDesc* pd) { return pd->sock_type == SOCK_STREAM; }
 
 ssize_t fd_read(int fd, void* buf, size_t n) {
   test_cancel();
-  uint32_t gen;
-  PollDesc* pd = n ? pd_classify(fd, &gen) : nullptr;
-  if (pd != nullptr) {
-    FdKind k = pd->kind.load(std::memory_order_acquire);
-    IoOp op{fd, kDirRead, pd, gen, false, n, 0};
-    ssize_t r = kUseSyscall;
-    if (k == FdKind::kSocket) {
-      op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
-      r = io_loop(op, [&](size_t) { return neg_errno(real::recv(fd, buf, n, MSG_DONTWAIT)); });
-    } else if (k == FdKind::kStream) {
-      iovec v{buf, n};
-      r = io_loop(op, [&](size_t) {
-        return stream_try(pd, fd, kDirRead, &v, 1, [&] { return real::read(fd, buf, n); });
-      });
-    }
-    // ENOTSOCK: the number was closed and reused where no hook saw it; forget
-    // the stale record and make the call as it comes.
-    if (r == -ENOTSOCK && k == FdKind::kSocket)
-      pd_created(fd, FdInit{});
-    else if (r != kUseSyscall)
-      return r;
-  }
-  return sys_path([&] { return real::read(fd, buf, n); });
+  return classified(
+      fd, n != 0,
+      [&](PollDesc* pd, uint32_t gen, FdKind k) -> ssize_t {
+        IoOp op{fd, kDirRead, pd, gen, false, n, 0};
+        if (k == FdKind::kSocket) {
+          op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
+          return io_loop(op, [&](size_t) { return neg_errno(real::recv(fd, buf, n, MSG_DONTWAIT)); });
+        }
+        if (k == FdKind::kStream) {
+          iovec v{buf, n};
+          return io_loop(op, [&](size_t) {
+            return stream_try(pd, fd, kDirRead, &v, 1, [&] { return real::read(fd, buf, n); });
+          });
+        }
+        return kUseSyscall;
+      },
+      [&] { return real::read(fd, buf, n); });
 }
 
 ssize_t fd_readv(int fd, const iovec* iov, int cnt) {
   test_cancel();
-  uint32_t gen;
-  PollDesc* pd = cnt > 0 ? pd_classify(fd, &gen) : nullptr;
-  if (pd != nullptr) {
-    FdKind k = pd->kind.load(std::memory_order_acquire);
-    IoOp op{fd, kDirRead, pd, gen, false, 0, 0};
-    ssize_t r = kUseSyscall;
-    if (k == FdKind::kSocket) {
-      op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
-      r = io_loop(op, [&](size_t) {
-        msghdr m{};
-        m.msg_iov = const_cast<iovec*>(iov);
-        m.msg_iovlen = size_t(cnt);
-        return neg_errno(real::recvmsg(fd, &m, MSG_DONTWAIT));
-      });
-    } else if (k == FdKind::kStream) {
-      r = io_loop(op, [&](size_t) {
-        return stream_try(pd, fd, kDirRead, iov, cnt, [&] { return real::readv(fd, iov, cnt); });
-      });
-    }
-    // ENOTSOCK: the number was closed and reused where no hook saw it; forget
-    // the stale record and make the call as it comes.
-    if (r == -ENOTSOCK && k == FdKind::kSocket)
-      pd_created(fd, FdInit{});
-    else if (r != kUseSyscall)
-      return r;
-  }
-  return sys_path([&] { return real::readv(fd, iov, cnt); });
+  return classified(
+      fd, cnt > 0,
+      [&](PollDesc* pd, uint32_t gen, FdKind k) -> ssize_t {
+        IoOp op{fd, kDirRead, pd, gen, false, 0, 0};
+        if (k == FdKind::kSocket) {
+          op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
+          return io_loop(op, [&](size_t) {
+            msghdr m{};
+            m.msg_iov = const_cast<iovec*>(iov);
+            m.msg_iovlen = size_t(cnt);
+            return neg_errno(real::recvmsg(fd, &m, MSG_DONTWAIT));
+          });
+        }
+        if (k == FdKind::kStream)
+          return io_loop(op, [&](size_t) {
+            return stream_try(pd, fd, kDirRead, iov, cnt, [&] { return real::readv(fd, iov, cnt); });
+          });
+        return kUseSyscall;
+      },
+      [&] { return real::readv(fd, iov, cnt); });
 }
 
 ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen) {
@@ -339,6 +378,12 @@ ssize_t fd_recvmsg(int fd, msghdr* msg, int flags) {
   return sys_path([&] { return real::recvmsg(fd, msg, flags); });
 }
 
+// recvmmsg as the kernel's __sys_recvmmsg: wait for a datagram (blocking
+// unless MSG_DONTWAIT), then take datagrams until vlen, an error, or (with
+// MSG_WAITFORONE) none is left; with a timeout, stop after the datagram that
+// finds it expired, and write back the time left. Each round here is one
+// non-blocking recvmmsg, given the time left so that the kernel itself
+// checks it after each datagram and reports what remains.
 int fd_recvmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags, timespec* timeout) {
   test_cancel();
   if ((flags & MSG_DONTWAIT) || vlen == 0) return int(neg_errno(real::recvmmsg(fd, vec, vlen, flags, timeout)));
@@ -351,22 +396,43 @@ int fd_recvmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags, timespec* timeou
     if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000) return -EINVAL;
     deadline = os::nanotime() + int64_t(timeout->tv_sec) * 1000000000 + timeout->tv_nsec;
   }
+  if (vlen > kUioMaxIov) vlen = kUioMaxIov;  // the kernel's clamp
   unsigned got = 0;
+  timespec left{0, 0};  // written back by the kernel after each round with datagrams
   for (;;) {
     IoOp op{fd, kDirRead, pd, gen, false, 0, pd->rcvtimeo.load(std::memory_order_relaxed)};
+    op.prior = got != 0;
     ssize_t r = io_loop(op, [&](size_t) -> ssize_t {
-      return neg_errno(real::recvmmsg(fd, vec + got, vlen - got, (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT, nullptr));
+      timespec* tp = nullptr;
+      if (timeout) {
+        int64_t ns = deadline - os::nanotime();
+        if (ns < 0) ns = 0;
+        left = timespec{time_t(ns / 1000000000), long(ns % 1000000000)};
+        tp = &left;
+      }
+      return neg_errno(real::recvmmsg(fd, vec + got, vlen - got, (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT, tp));
     });
     if (r == kUseSyscall) {
-      if (got) return int(got);
+      if (got) break;
       return int(sys_path([&] { return real::recvmmsg(fd, vec, vlen, flags, timeout); }));
     }
-    if (r < 0) return got ? int(got) : int(r);
+    if (r < 0) {
+      // An error after some datagrams: the kernel returns the count (and
+      // keeps a hard error for the next call; we do not: see
+      // compatibility.md).
+      if (got) break;
+      return int(r);
+    }
     got += unsigned(r);
-    // After a first message: MSG_WAITFORONE takes only what is there (the
-    // non-blocking call above did); the timeout is looked at only now.
-    if (got == vlen || (flags & MSG_WAITFORONE) || (deadline && os::nanotime() >= deadline)) return int(got);
+    if (got == vlen || (flags & MSG_WAITFORONE)) break;
+    if (timeout && left.tv_sec == 0 && left.tv_nsec == 0) break;  // expired
+    // The round stopped short: nothing more queued, or an error, which the
+    // kernel keeps in sk_err for the next call. Our next round would take
+    // it (recvmmsg looks at sk_err first): stop here, as the kernel did.
+    if (os::poll1(fd, POLLIN) & POLLERR) break;
   }
+  if (timeout) *timeout = left;
+  return int(got);
 }
 
 ////////////////////////////////////////////////////////////////////////////
@@ -375,74 +441,62 @@ int fd_recvmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags, timespec* timeou
 
 ssize_t fd_write(int fd, const void* buf, size_t n) {
   test_cancel();
-  uint32_t gen;
-  PollDesc* pd = n ? pd_classify(fd, &gen) : nullptr;
-  if (pd != nullptr) {
-    FdKind k = pd->kind.load(std::memory_order_acquire);
-    ssize_t r = kUseSyscall;
-    if (k == FdKind::kSocket) {
-      int eor = pd->sock_type == SOCK_SEQPACKET ? MSG_EOR : 0;
-      IoOp op{fd, kDirWrite, pd, gen, is_stream(pd), n, pd->sndtimeo.load(std::memory_order_relaxed)};
-      r = io_loop(op, [&](size_t done) {
-        int fl = MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0);
-        return neg_errno(real::send(fd, static_cast<const char*>(buf) + done, n - done, fl));
-      });
-    } else if (k == FdKind::kStream) {
-      IoOp op{fd, kDirWrite, pd, gen, true, n, 0};
-      r = io_loop(op, [&](size_t done) {
-        iovec v{const_cast<char*>(static_cast<const char*>(buf) + done), n - done};
-        return stream_try(pd, fd, kDirWrite, &v, 1,
-                          [&] { return real::write(fd, static_cast<const char*>(buf) + done, n - done); });
-      });
-    }
-    // ENOTSOCK: the number was closed and reused where no hook saw it; forget
-    // the stale record and make the call as it comes.
-    if (r == -ENOTSOCK && k == FdKind::kSocket)
-      pd_created(fd, FdInit{});
-    else if (r != kUseSyscall)
-      return r;
-  }
-  return sys_path([&] { return real::write(fd, buf, n); });
+  return classified(
+      fd, n != 0,
+      [&](PollDesc* pd, uint32_t gen, FdKind k) -> ssize_t {
+        if (k == FdKind::kSocket) {
+          int eor = pd->sock_type == SOCK_SEQPACKET ? MSG_EOR : 0;
+          IoOp op{fd, kDirWrite, pd, gen, is_stream(pd), n, pd->sndtimeo.load(std::memory_order_relaxed)};
+          return io_loop(op, [&](size_t done) {
+            int fl = MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0);
+            return neg_errno(real::send(fd, static_cast<const char*>(buf) + done, n - done, fl));
+          });
+        }
+        if (k == FdKind::kStream) {
+          IoOp op{fd, kDirWrite, pd, gen, true, n, 0};
+          return io_loop(op, [&](size_t done) {
+            iovec v{const_cast<char*>(static_cast<const char*>(buf) + done), n - done};
+            return stream_try(pd, fd, kDirWrite, &v, 1,
+                              [&] { return real::write(fd, static_cast<const char*>(buf) + done, n - done); });
+          });
+        }
+        return kUseSyscall;
+      },
+      [&] { return real::write(fd, buf, n); });
 }
 
 ssize_t fd_writev(int fd, const iovec* iov, int cnt) {
   test_cancel();
-  uint32_t gen;
-  PollDesc* pd = cnt > 0 ? pd_classify(fd, &gen) : nullptr;
-  if (pd != nullptr) {
-    FdKind k = pd->kind.load(std::memory_order_acquire);
-    size_t total = iov_total(iov, cnt);
-    IovAt cur;
-    ssize_t r = kUseSyscall;
-    if (k == FdKind::kSocket) {
-      int eor = pd->sock_type == SOCK_SEQPACKET ? MSG_EOR : 0;
-      IoOp op{fd, kDirWrite, pd, gen, is_stream(pd), total, pd->sndtimeo.load(std::memory_order_relaxed)};
-      r = io_loop(op, [&](size_t done) -> ssize_t {
-        int n;
-        const iovec* v = cur.at(iov, cnt, done, &n);
-        if (!v) return -ENOMEM;
-        msghdr m{};
-        m.msg_iov = const_cast<iovec*>(v);
-        m.msg_iovlen = size_t(n);
-        return neg_errno(real::sendmsg(fd, &m, MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0)));
-      });
-    } else if (k == FdKind::kStream) {
-      IoOp op{fd, kDirWrite, pd, gen, true, total, 0};
-      r = io_loop(op, [&](size_t done) -> ssize_t {
-        int n;
-        const iovec* v = cur.at(iov, cnt, done, &n);
-        if (!v) return -ENOMEM;
-        return stream_try(pd, fd, kDirWrite, v, n, [&] { return real::writev(fd, v, n); });
-      });
-    }
-    // ENOTSOCK: the number was closed and reused where no hook saw it; forget
-    // the stale record and make the call as it comes.
-    if (r == -ENOTSOCK && k == FdKind::kSocket)
-      pd_created(fd, FdInit{});
-    else if (r != kUseSyscall)
-      return r;
-  }
-  return sys_path([&] { return real::writev(fd, iov, cnt); });
+  IovAt cur;
+  return classified(
+      fd, cnt > 0,
+      [&](PollDesc* pd, uint32_t gen, FdKind k) -> ssize_t {
+        size_t total = iov_total(iov, cnt);
+        if (k == FdKind::kSocket) {
+          int eor = pd->sock_type == SOCK_SEQPACKET ? MSG_EOR : 0;
+          IoOp op{fd, kDirWrite, pd, gen, is_stream(pd), total, pd->sndtimeo.load(std::memory_order_relaxed)};
+          return io_loop(op, [&](size_t done) -> ssize_t {
+            int n;
+            const iovec* v = cur.at(iov, cnt, done, &n);
+            if (!v) return -ENOMEM;
+            msghdr m{};
+            m.msg_iov = const_cast<iovec*>(v);
+            m.msg_iovlen = size_t(n);
+            return neg_errno(real::sendmsg(fd, &m, MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0)));
+          });
+        }
+        if (k == FdKind::kStream) {
+          IoOp op{fd, kDirWrite, pd, gen, true, total, 0};
+          return io_loop(op, [&](size_t done) -> ssize_t {
+            int n;
+            const iovec* v = cur.at(iov, cnt, done, &n);
+            if (!v) return -ENOMEM;
+            return stream_try(pd, fd, kDirWrite, v, n, [&] { return real::writev(fd, v, n); });
+          });
+        }
+        return kUseSyscall;
+      },
+      [&] { return real::writev(fd, iov, cnt); });
 }
 
 ssize_t fd_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* to, socklen_t tolen) {
@@ -462,17 +516,16 @@ ssize_t fd_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* 
   return sys_path([&] { return to ? real::sendto(fd, buf, n, flags, to, tolen) : real::send(fd, buf, n, flags); });
 }
 
-ssize_t fd_sendmsg(int fd, const msghdr* msg, int flags) {
-  test_cancel();
-  if (flags & MSG_DONTWAIT) return neg_errno(real::sendmsg(fd, msg, flags));
-  uint32_t gen;
-  PollDesc* pd = pd_classify(fd, &gen);
-  if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)
-    return sys_path([&] { return real::sendmsg(fd, msg, flags); });
+namespace {
+
+// send_msg: a blocking sendmsg on a classified socket. prior: an earlier
+// message of the same sendmmsg went already (an interrupt ends the batch).
+ssize_t send_msg(int fd, PollDesc* pd, uint32_t gen, const msghdr* msg, int flags, bool prior) {
   size_t total = iov_total(msg->msg_iov, int(msg->msg_iovlen));
   IoOp op{fd, kDirWrite, pd, gen, is_stream(pd), total, pd->sndtimeo.load(std::memory_order_relaxed)};
+  op.prior = prior;
   IovAt cur;
-  ssize_t r = io_loop(op, [&](size_t done) -> ssize_t {
+  return io_loop(op, [&](size_t done) -> ssize_t {
     if (done == 0) return neg_errno(real::sendmsg(fd, msg, flags | MSG_DONTWAIT));
     // Continuation of a stream send: the rest of the data; the control data
     // (SCM_RIGHTS...) went with the first part, as in the kernel's own loop.
@@ -484,6 +537,18 @@ ssize_t fd_sendmsg(int fd, const msghdr* msg, int flags) {
     m.msg_iovlen = size_t(n);
     return neg_errno(real::sendmsg(fd, &m, flags | MSG_DONTWAIT | MSG_NOSIGNAL));
   });
+}
+
+}  // namespace
+
+ssize_t fd_sendmsg(int fd, const msghdr* msg, int flags) {
+  test_cancel();
+  if (flags & MSG_DONTWAIT) return neg_errno(real::sendmsg(fd, msg, flags));
+  uint32_t gen;
+  PollDesc* pd = pd_classify(fd, &gen);
+  if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)
+    return sys_path([&] { return real::sendmsg(fd, msg, flags); });
+  ssize_t r = send_msg(fd, pd, gen, msg, flags, false);
   if (r != kUseSyscall) return r;
   return sys_path([&] { return real::sendmsg(fd, msg, flags); });
 }
@@ -530,6 +595,26 @@ int fd_accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
   return int(r);
 }
 
+namespace {
+
+// nb_connect: connect() with a transient O_NONBLOCK. Returns 0 or an errno.
+int nb_connect(PollDesc* pd, int fd, const sockaddr* addr, socklen_t len) {
+  pd_nonblock_begin(pd, fd);
+  int r = real::connect(fd, addr, len);
+  int e = r < 0 ? errno_get() : 0;
+  pd_nonblock_end(pd, fd);
+  return e;
+}
+
+}  // namespace
+
+// connect as the kernel's blocking inet_stream_connect: start the connection
+// (or find it under way: EALREADY), wait until it is established or failed,
+// within SO_SNDTIMEO, and finish. A timeout returns EINPROGRESS (EALREADY if
+// the connection was already under way) and a signal EINTR, or restarts the
+// wait under SA_RESTART; either way the connection goes on in the kernel, and
+// a later connect finds it (EALREADY while under way, then 0 or the error
+// once, then EISCONN).
 int fd_connect(int fd, const sockaddr* addr, socklen_t len) {
   test_cancel();
   uint32_t gen;
@@ -541,40 +626,48 @@ int fd_connect(int fd, const sockaddr* addr, socklen_t len) {
   if (nb) return int(neg_errno(real::connect(fd, addr, len)));
   if (fd <= 2) return int(sys_path([&] { return real::connect(fd, addr, len); }));
 
-  // Start the connection with a transient O_NONBLOCK: it proceeds in the
-  // kernel whatever the flag says afterwards.
-  pd_nonblock_begin(pd, fd);
-  int r = real::connect(fd, addr, len);
-  int e = r < 0 ? errno_get() : 0;
-  pd_nonblock_end(pd, fd);
-  if (r == 0) return 0;
+  int e = nb_connect(pd, fd, addr, len);
+  if (e == 0) return 0;
   if (e == EAGAIN)  // AF_UNIX listener with a full backlog: natively we would block
     return int(sys_path([&] { return real::connect(fd, addr, len); }));
-  if (e != EINPROGRESS) return -e;
+  if (e != EINPROGRESS && e != EALREADY) return -e;
 
-  // Wait until writable (connected or failed), within SO_SNDTIMEO: natively
-  // a timed-out connect says EINPROGRESS and goes on in the background.
+  // TCP (inet_stream_connect) finishes with one more connect(): it moves the
+  // socket to connected, so that later calls say EISCONN, or reports and
+  // clears the error. Other families report the outcome in SO_ERROR.
+  bool inet = addr != nullptr && len >= socklen_t(sizeof(sa_family_t)) &&
+              (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) && is_stream(pd);
   IoOp op{fd, kDirWrite, pd, gen, false, 0, pd->sndtimeo.load(std::memory_order_relaxed)};
-  ssize_t w = io_loop(op, [&](size_t) -> ssize_t {
-    int rev = os::poll1(fd, POLLOUT);
-    if (rev < 0) return rev;
-    return rev ? 0 : -EAGAIN;
-  });
-  if (w == kUseSyscall) {
-    int rev = int(sys_path([&] {
-      struct pollfd p{fd, POLLOUT, 0};
-      return real::poll(&p, 1, -1);
-    }));
-    w = rev < 0 ? rev : 0;
+  for (;;) {
+    ssize_t w = io_loop(op, [&](size_t) -> ssize_t {
+      int rev = os::poll1(fd, POLLOUT);
+      if (rev < 0) return rev;
+      return rev ? 0 : -EAGAIN;
+    });
+    if (w == kUseSyscall) {
+      int rev = int(sys_path([&] {
+        struct pollfd p{fd, POLLOUT, 0};
+        return real::poll(&p, 1, -1);
+      }));
+      w = rev < 0 ? rev : 0;
+    }
+    if (w == -EAGAIN) return -e;  // SO_SNDTIMEO passed: the connection goes on
+    if (w < 0) return int(w);     // EINTR (it goes on too), EBADF
+    if (inet) {
+      int f = nb_connect(pd, fd, addr, len);
+      if (f == EALREADY || f == EINPROGRESS) continue;  // writable, yet not connected
+      return f == 0 || f == EISCONN ? 0 : -f;
+    }
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (real::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) return -errno_get();
+    return err ? -err : 0;
   }
-  if (w == -EAGAIN) return -EINPROGRESS;
-  if (w < 0) return int(w);
-  int err = 0;
-  socklen_t l = sizeof err;
-  if (real::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0) return -errno_get();
-  return err ? -err : 0;
 }
 
+// sendmmsg as the kernel's __sys_sendmmsg: each message as a blocking
+// sendmsg would send it (a stream socket takes every message whole unless
+// interrupted), the count sent if something stops the batch after the first.
 int fd_sendmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags) {
   test_cancel();
   if ((flags & MSG_DONTWAIT) || vlen == 0) return int(neg_errno(real::sendmmsg(fd, vec, vlen, flags)));
@@ -582,19 +675,24 @@ int fd_sendmmsg(int fd, mmsghdr* vec, unsigned vlen, int flags) {
   PollDesc* pd = pd_classify(fd, &gen);
   if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)
     return int(sys_path([&] { return real::sendmmsg(fd, vec, vlen, flags); }));
+  if (vlen > kUioMaxIov) vlen = kUioMaxIov;  // the kernel's clamp
   unsigned sent = 0;
   if (is_stream(pd)) {
-    // A stream may take part of a message: send each one whole, blocking
-    // as a blocking sendmsg does.
     for (; sent < vlen; sent++) {
-      ssize_t r = fd_sendmsg(fd, &vec[sent].msg_hdr, flags);
+      const msghdr* m = &vec[sent].msg_hdr;
+      ssize_t r = send_msg(fd, pd, gen, m, flags, sent != 0);
+      if (r == kUseSyscall) r = sys_path([&] { return real::sendmsg(fd, m, flags); });
       if (r < 0) return sent ? int(sent) : int(r);
       vec[sent].msg_len = unsigned(r);
+      // Part of a message: interrupted or timed out; the kernel's next
+      // message would fail at once (the signal is still pending) or time out.
+      if (size_t(r) < iov_total(m->msg_iov, int(m->msg_iovlen))) return int(sent + 1);
     }
     return int(sent);
   }
   while (sent < vlen) {
     IoOp op{fd, kDirWrite, pd, gen, false, 0, pd->sndtimeo.load(std::memory_order_relaxed)};
+    op.prior = sent != 0;
     ssize_t r = io_loop(op, [&](size_t) -> ssize_t {
       return neg_errno(real::sendmmsg(fd, vec + sent, vlen - sent, flags | MSG_DONTWAIT));
     });

@@ -39,19 +39,47 @@
 // (pd_pass_on): the chain continues until a waiter finds EAGAIN, so nothing
 // strands and nothing stampedes.
 //
+// Closing. A G must never stay parked on a number that no longer names the
+// file it waited on (epoll drops a closed file silently, and the number may
+// be reused at once). The protocol:
+//   1. pd_close_begin, before the real close, always takes the entry lock:
+//      it bumps gen, sets kind kClosing and wakes every queued node with
+//      kWaitClosed.
+//   2. A waiter that read gen earlier but has not queued yet finds gen
+//      changed when it queues (pd_wait checks under the same lock) and
+//      returns kWaitClosed without parking; a classification in progress
+//      (pd_classify) finds it changed when it installs, and starts over.
+//   3. The real close runs. Meanwhile the kernel still sees the old file: a
+//      read started now goes to the kernel as it would natively
+//      (pd_classify says nullptr), and a poll or select looking again after
+//      step 1 would find the fd open and idle. It queues a closing node
+//      (PollNode.closing) instead, which no readiness event can reach.
+//   4. pd_close_end (or the reset of a dup2, or of a hook that made a new fd
+//      there) sets kind kUnknown and wakes the closing nodes; their callers
+//      look again and see the fd closed (POLLNVAL, EBADF) or the new file.
+// Rejected: skipping the lock in step 1 when the entry looked unknown and
+// idle (kind kUnknown, nwait 0). A waiter between reading kUnknown and
+// installing its classification installs after the closer looked,
+// registers and queues before the real close, and sleeps forever
+// (net_close_race hung that way with fds no hook saw created). Rejected:
+// a poll that finds a close in progress yields and looks again until it is
+// done: close() may take long (SO_LINGER; fclose flushing into a full pipe),
+// and a poll with nothing queued on a closing fd (when the close began
+// between its look and its classification) slept forever.
+//
 // Locks: each entry's SpinLock guards its queues, nb_users/saved_fl, and all
 // writes of kind, gen, reg, nonblock. Lock order: an entry lock is never held
 // while taking another entry lock or sched.lock; Gs are readied after unlock.
 #include "runtime/pollfd.h"
 
-#include "runtime/interrupt.h"
-
+#include <cerrno>
 #include <fcntl.h>
 #include <new>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include "runtime/interrupt.h"
 #include "runtime/netpoll.h"
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
@@ -169,6 +197,19 @@ void reset_locked(PollDesc* pd, FdKind kind, ReadyList* rl) {
   pd->rcvtimeo.store(0, std::memory_order_relaxed);
   pd->sndtimeo.store(0, std::memory_order_relaxed);
   pd->nb_users = 0;
+  if (pd->nwait.load(std::memory_order_relaxed) != 0) {
+    auto sink = [rl](G* g) { rl->add(g); };
+    wake_dir(pd, kDirRead, kWaitClosed, true, sink);
+    wake_dir(pd, kDirWrite, kWaitClosed, true, sink);
+  }
+}
+
+// end_close_locked: the real close (or close_range) has returned. The number
+// is unknown until it is classified again; poll nodes queued on the closing
+// entry wake to look again. [pd->lock]
+void end_close_locked(PollDesc* pd, ReadyList* rl) {
+  if (pd->kind.load(std::memory_order_relaxed) != FdKind::kClosing) return;  // reused meanwhile
+  pd->kind.store(FdKind::kUnknown, std::memory_order_release);
   if (pd->nwait.load(std::memory_order_relaxed) != 0) {
     auto sink = [rl](G* g) { rl->add(g); };
     wake_dir(pd, kDirRead, kWaitClosed, true, sink);
@@ -324,14 +365,20 @@ void pd_dup(int oldfd, int newfd) {
   pd_created(newfd, in);
 }
 
+void pd_forget(PollDesc* pd, uint32_t gen) {
+  ReadyList rl;
+  {
+    Guard<SpinLock> l(pd->lock);
+    if (pd->gen.load(std::memory_order_relaxed) == gen) reset_locked(pd, FdKind::kUnknown, &rl);
+  }
+  rl.ready_all();
+}
+
 void pd_close_begin(int fd) {
-  PollDesc* pd = pd_get(fd);
+  // pd_ensure, not pd_get: a waiter may be making the entry's chunk right
+  // now, and no fast exit either (see "Closing").
+  PollDesc* pd = pd_ensure(fd);
   if (pd == nullptr) return;
-  // Fast exit: nothing known and nobody waiting (a waiter needs a classified
-  // entry of its generation, and any reset since bumped the generation).
-  if (pd->kind.load(std::memory_order_acquire) == FdKind::kUnknown &&
-      pd->nwait.load(std::memory_order_acquire) == 0)
-    return;
   ReadyList rl;
   {
     Guard<SpinLock> l(pd->lock);
@@ -342,17 +389,21 @@ void pd_close_begin(int fd) {
 
 void pd_close_end(int fd) {
   PollDesc* pd = pd_get(fd);
+  // Only pd_close_end and resets move an entry out of kClosing, and closing
+  // nodes queue only while it is kClosing: an entry not kClosing has none.
   if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kClosing) return;
-  Guard<SpinLock> l(pd->lock);
-  if (pd->kind.load(std::memory_order_relaxed) == FdKind::kClosing)
-    pd->kind.store(FdKind::kUnknown, std::memory_order_release);
+  ReadyList rl;
+  {
+    Guard<SpinLock> l(pd->lock);
+    end_close_locked(pd, &rl);
+  }
+  rl.ready_all();
 }
 
+// The range forms visit only entries whose chunk exists: an fd in a range
+// nobody has touched yet has no waiter to wake.
 void pd_close_range_begin(unsigned lo, unsigned hi) {
   for_each_known(lo, hi, [](PollDesc* pd) {
-    if (pd->kind.load(std::memory_order_acquire) == FdKind::kUnknown &&
-        pd->nwait.load(std::memory_order_acquire) == 0)
-      return;
     ReadyList rl;
     {
       Guard<SpinLock> l(pd->lock);
@@ -365,9 +416,12 @@ void pd_close_range_begin(unsigned lo, unsigned hi) {
 void pd_close_range_end(unsigned lo, unsigned hi) {
   for_each_known(lo, hi, [](PollDesc* pd) {
     if (pd->kind.load(std::memory_order_acquire) != FdKind::kClosing) return;
-    Guard<SpinLock> l(pd->lock);
-    if (pd->kind.load(std::memory_order_relaxed) == FdKind::kClosing)
-      pd->kind.store(FdKind::kUnknown, std::memory_order_release);
+    ReadyList rl;
+    {
+      Guard<SpinLock> l(pd->lock);
+      end_close_locked(pd, &rl);
+    }
+    rl.ready_all();
   });
 }
 
@@ -455,13 +509,18 @@ int pd_register(PollDesc* pd, int fd, uint32_t gen) {
   r = pd->reg.load(std::memory_order_relaxed);
   if (r == kRegDone) return 0;
   if (r == kRegFailed) return -1;
-  if (netpoll_open(fd, gen) == 0) {
+  int e = netpoll_open(fd, gen);
+  if (e == 0) {
     pd->reg.store(kRegDone, std::memory_order_release);
     return 1;
   }
-  // EPERM: regular file or other non-pollable file; ELOOP/EINVAL: an epoll
-  // nested too deep; ENOSPC: max_user_watches. All take the syscall path.
-  pd->reg.store(kRegFailed, std::memory_order_release);
+  // EBADF: closed where no hook saw it; record nothing, the real call says so.
+  if (e == -EBADF) return -1;
+  // EPERM: regular file or other file without a poll method (always ready);
+  // ELOOP/EINVAL: an epoll nested too deep; ENOSPC: max_user_watches. All
+  // take the syscall path; poll and select need no node for the first kind
+  // and cannot wait on the others.
+  pd->reg.store(e == -EPERM ? kRegFailed : kRegRefused, std::memory_order_release);
   pd->kind.store(FdKind::kFile, std::memory_order_release);
   return -1;
 }
@@ -479,10 +538,11 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     PollNode* nd = &nodes[i];
     PollDesc* pd = nd->pd;
     Guard<SpinLock> l(pd->lock);
+    FdKind k = pd->kind.load(std::memory_order_relaxed);
     if (pd->gen.load(std::memory_order_relaxed) != nd->gen ||
-        pd->kind.load(std::memory_order_relaxed) < FdKind::kFile)
-      early = kWaitClosed;
-    else if (pd->seq[nd->dir].load(std::memory_order_relaxed) != nd->seq)
+        (nd->closing ? k != FdKind::kClosing : k < FdKind::kFile))
+      early = kWaitClosed;  // closed since the caller looked, or the close it waits for ended
+    else if (!nd->closing && pd->seq[nd->dir].load(std::memory_order_relaxed) != nd->seq)
       early = kWaitEvent;
     else
       enqueue(pd, nd);

@@ -35,7 +35,15 @@ constexpr WaitReason kWaitReasonIO = WaitReason::kIO;
 enum : uint8_t { kNowaitUnknown = 0, kNowaitYes = 1, kNowaitNo = 2 };
 
 // Registration with the epoll set. Written under the descriptor's lock.
-enum : uint8_t { kRegNone = 0, kRegDone = 1, kRegFailed = 2 };
+enum : uint8_t {
+  kRegNone = 0,
+  kRegDone = 1,
+  kRegFailed = 2,   // EPERM: the file has no poll method, so it is always
+                    // ready (poll needs no node for it); kind is kFile
+  kRegRefused = 3,  // pollable, but epoll would not watch it (an epoll nested
+                    // too deep, max_user_watches): poll and select on it take
+                    // the syscall path; kind is kFile
+};
 
 // Outcome of a wait (PollWait.state once it left kWaitArming/kWaitParked).
 enum : uint32_t {
@@ -67,6 +75,10 @@ struct PollNode {
   uint32_t seq = 0;         // pd->seq[dir] before the caller's last attempt
   uint8_t dir = 0;          // PollDir
   bool io = false;          // an I/O call (woken one at a time) vs poll/select (all)
+  bool closing = false;     // poll/select only: the fd was being closed when the
+                            // node was made (kind kClosing at gen); the node waits
+                            // for the close to finish (pd_close_end, or the reset
+                            // of a dup2 or of a hook that reuses the number)
   bool queued = false;      // [pd->lock]
   PollNode* prev = nullptr; // [pd->lock]
   PollNode* next = nullptr; // [pd->lock]
@@ -129,10 +141,19 @@ void pd_created(int fd, const FdInit& init);
 // pd_dup: newfd now shares oldfd's description (dup, dup2, dup3, F_DUPFD).
 void pd_dup(int oldfd, int newfd);
 
+// pd_forget: the record of generation gen proved stale (it says socket, but
+// the number now names something else: it was closed and reused where no
+// hook saw it). Makes the number unknown, waking its waiters with
+// kWaitClosed, unless the generation moved on meanwhile (a hook recorded the
+// new file already).
+void pd_forget(PollDesc* pd, uint32_t gen);
+
 // pd_close_begin / pd_close_end bracket the real close (or dup2 over fd):
-// begin wakes every waiter with kWaitClosed and makes the number unknown, so
-// nobody parked touches a reused number; end lets it be classified again.
-// Callable from any thread.
+// begin wakes every waiter with kWaitClosed and marks the number kClosing (a
+// new generation), so nobody parked touches a reused number; end makes it
+// unknown again (to be classified afresh) and wakes the poll and select
+// callers that queued on the closing number meanwhile. Callable from any
+// thread. See "Closing" in pollfd.cpp.
 void pd_close_begin(int fd);
 void pd_close_end(int fd);
 // pd_close_range: the same for every known fd in [lo, hi].
@@ -168,14 +189,20 @@ bool pd_foreign_process();
 
 // pd_register adds fd to the epoll set (once per generation). Returns 1 if it
 // registered just now (the caller retries its call before parking: the fd
-// may have become ready before registration), 0 if it was already, -1 if
-// epoll refuses the fd (kind becomes kFile: use the syscall path).
+// may have become ready before registration), 0 if it was already (or the
+// number was closed since gen: the wait will say so), -1 if epoll refuses the
+// fd (kind becomes kFile and reg kRegFailed or kRegRefused: use the syscall
+// path) or the fd is not open any more (EBADF: nothing recorded; the real
+// call reports it).
 int pd_register(PollDesc* pd, int fd, uint32_t gen);
 
 // pd_wait parks the current G on n nodes (filled in by the caller: pd, gen,
-// seq, dir, io) until one fires, the deadline (nanotime, 0 = none) passes or
-// a descriptor closes. Returns kWaitEvent, kWaitTimeout or kWaitClosed. Does
-// not park if a node's sequence or generation already moved.
+// seq, dir, io, closing) until one fires, the deadline (nanotime, 0 = none)
+// passes, a descriptor closes, or the G is interrupted (interrupt.h: a
+// cancel or a signal). Returns kWaitEvent, kWaitTimeout, kWaitClosed or
+// kWaitInterrupted. Does not park if a node's sequence or generation already
+// moved, the deadline passed, or an interrupt is pending. n may be 0 (a
+// poll with no fds: only the deadline or an interrupt ends it).
 uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline);
 
 // pd_pass_on: a call on pd in direction dir succeeded while I/O waiters were

@@ -62,27 +62,47 @@ class Nodes {
   PollNode* v_ = inline_;
 };
 
-// add_node appends a node for (fd, dir) to v[*k]. Returns false if the fd
+// Build: what one round learned about the watched fds besides the nodes.
+struct Build {
+  int k = 0;           // nodes filled
+  bool again = false;  // an fd changed under us (closed and made again
+                       // between our look and the real call's): if the real
+                       // call says nothing is ready, look again, do not park
+};
+
+// add_node appends a node for (fd, dir) to v[b->k]. Returns false if the fd
 // cannot be watched (the caller falls back to the syscall path).
-bool add_node(PollNode* v, int* k, int fd, int dir, bool* closing) {
-  // A close in progress (between pd_close_begin and the real close) woke
-  // us already; the fd may still look open and idle to the real call, and a
-  // node could not be queued on it. Come back when the close is done.
-  if (PollDesc* cur = pd_get(fd); cur && cur->kind.load(std::memory_order_acquire) == FdKind::kClosing) {
-    *closing = true;
-    return true;
-  }
+bool add_node(PollNode* v, Build* b, int fd, int dir) {
   uint32_t gen;
   PollDesc* pd = pd_classify(fd, &gen);
-  if (pd == nullptr) return true;  // not open: the real call reports it
-  if (pd->kind.load(std::memory_order_acquire) == FdKind::kFile) return true;  // always ready
-  int reg = pd_register(pd, fd, gen);
-  if (reg < 0) return false;
-  PollNode& n = v[(*k)++];
+  bool closing = false;
+  if (pd == nullptr) {
+    pd = pd_get(fd);
+    if (pd == nullptr) return false;  // beyond the table: no node can watch it
+    // A close in progress (see "Closing" in pollfd.cpp): the real call may
+    // still see the old file, open and idle; wait for the close to end.
+    gen = pd->gen.load(std::memory_order_acquire);
+    if (pd->kind.load(std::memory_order_acquire) != FdKind::kClosing) {
+      // Not open (the real call reports it), or closed and opened again
+      // while we classified it.
+      b->again = true;
+      return true;
+    }
+    closing = true;
+  } else if (pd->kind.load(std::memory_order_acquire) == FdKind::kFile) {
+    // No poll method: always ready, the real call reports it. Refused by
+    // epoll (nested too deep, out of watches): only the kernel can wait.
+    return pd->reg.load(std::memory_order_acquire) != kRegRefused;
+  } else if (pd_register(pd, fd, gen) < 0) {
+    if (pd->kind.load(std::memory_order_acquire) != FdKind::kFile) b->again = true;  // EBADF
+    return pd->reg.load(std::memory_order_acquire) != kRegRefused;
+  }
+  PollNode& n = v[b->k++];
   n.pd = pd;
   n.gen = gen;
   n.dir = uint8_t(dir);
   n.io = false;
+  n.closing = closing;
   n.seq = pd->seq[dir].load(std::memory_order_acquire);
   return true;
 }
@@ -95,32 +115,34 @@ int remaining_ms(int64_t deadline) {
   return ms > 0x7fffffff ? 0x7fffffff : int(ms);
 }
 
-// wait_any runs the rounds described at the top. build(nodes, &k) fills the
+// wait_any runs the rounds described at the top. build(nodes, &b) fills the
 // nodes (false: unwatchable); check() is the zero-timeout real call (-errno
 // convention); fallback() is the real blocking call on the syscall path.
 // A close of a watched fd wakes the G; poll and select then report it as the
 // kernel does (POLLNVAL, EBADF); epoll_wait (closed_ebadf) returns EBADF
-// without touching the number again.
-template <class Build, class Check, class Fallback>
-int wait_any(size_t max_nodes, int64_t deadline, bool closed_ebadf, Build build, Check check, Fallback fallback) {
+// without touching the number again. None of these calls is restarted after
+// a signal handler (signal(7)), whatever SA_RESTART says.
+template <class BuildFn, class Check, class Fallback>
+int wait_any(size_t max_nodes, int64_t deadline, bool closed_ebadf, BuildFn build, Check check, Fallback fallback) {
   Nodes store(max_nodes);
   PollNode* nodes = store.get();
   if (nodes == nullptr) return fallback();
-  for (;;) {
-    int k = 0;
-    bool closing = false;
-    if (!build(nodes, &k, &closing)) return fallback();
+  for (int again = 0;;) {
+    Build b;
+    if (!build(nodes, &b)) return fallback();
     int r = check();
     if (r != 0) return r;
-    if (closing) {  // a close is finishing: look again once it has
-      yield();
+    if (b.again) {  // rare and short-lived: the number is changing hands
+      if (++again > 4) yield();
       continue;
     }
+    again = 0;
     if (deadline != 0 && os::nanotime() >= deadline) return 0;
-    uint32_t st = pd_wait(nodes, k, deadline);
-    test_cancel();
-    // poll, select and epoll_wait are never restarted after a handler.
-    if (st == kWaitInterrupted && !sig_after_interrupt(false)) return -EINTR;
+    uint32_t st = pd_wait(nodes, b.k, deadline);
+    if (st == kWaitInterrupted) {
+      test_cancel();
+      if (!sig_after_interrupt(false)) return -EINTR;
+    }
     if (st == kWaitClosed && closed_ebadf) return -EBADF;
     if (st == kWaitTimeout) {
       // One last look: readiness that raced with the deadline is reported.
@@ -151,7 +173,7 @@ int fd_poll(pollfd* fds, nfds_t n, int64_t deadline, const sigset_t* mask, bool 
     }
     return r < 0 ? -errno_get() : r;
   };
-  auto build = [&](PollNode* v, int* k, bool* closing) {
+  auto build = [&](PollNode* v, Build* b) {
     for (nfds_t i = 0; i < n; i++) {
       int fd = fds[i].fd;
       if (fd < 0) continue;
@@ -159,9 +181,9 @@ int fd_poll(pollfd* fds, nfds_t n, int64_t deadline, const sigset_t* mask, bool 
       // POLLHUP/POLLERR are reported whatever was asked; they come with the
       // read-side edge.
       if ((ev & kInEvents) || !(ev & kOutEvents))
-        if (!add_node(v, k, fd, kDirRead, closing)) return false;
+        if (!add_node(v, b, fd, kDirRead)) return false;
       if (ev & kOutEvents)
-        if (!add_node(v, k, fd, kDirWrite, closing)) return false;
+        if (!add_node(v, b, fd, kDirWrite)) return false;
     }
     return true;
   };
@@ -221,15 +243,15 @@ int fd_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, int64_t deadline, co
     if ((req[0] && bit(req[0], fd)) || (req[2] && bit(req[2], fd))) max_nodes++;
     if (req[1] && bit(req[1], fd)) max_nodes++;
   }
-  auto build = [&](PollNode* v, int* k, bool* closing) {
+  auto build = [&](PollNode* v, Build* b) {
     const fd_set* r0 = rd ? reinterpret_cast<fd_set*>(saved) : nullptr;
     const fd_set* w0 = wr ? reinterpret_cast<fd_set*>(saved + bytes) : nullptr;
     const fd_set* e0 = ex ? reinterpret_cast<fd_set*>(saved + 2 * bytes) : nullptr;
     for (int fd = 0; fd < nfds; fd++) {
       if ((r0 && bit(r0, fd)) || (e0 && bit(e0, fd)))
-        if (!add_node(v, k, fd, kDirRead, closing)) return false;
+        if (!add_node(v, b, fd, kDirRead)) return false;
       if (w0 && bit(w0, fd))
-        if (!add_node(v, k, fd, kDirWrite, closing)) return false;
+        if (!add_node(v, b, fd, kDirWrite)) return false;
     }
     return true;
   };
@@ -259,7 +281,7 @@ int fd_epoll_wait(int epfd, epoll_event* events, int max, int64_t deadline, cons
     int r = real::epoll_pwait(epfd, events, max, 0, mask);
     return r < 0 ? -errno_get() : r;
   };
-  auto build = [&](PollNode* v, int* k, bool* closing) { return add_node(v, k, epfd, kDirRead, closing); };
+  auto build = [&](PollNode* v, Build* b) { return add_node(v, b, epfd, kDirRead); };
   auto fallback = [&]() -> int {
     int r = int(syscall_call([&] { return real::epoll_pwait(epfd, events, max, remaining_ms(deadline), mask); }));
     return r < 0 ? -errno_get() : r;
