@@ -315,12 +315,12 @@ void proc_push_locked(const siginfo_t& info) {
 }
 
 // proc_take_locked removes one process-pending signal in want (lowest first).
-bool proc_take_locked(uint64_t want, siginfo_t* out) {
-  uint64_t have = g_procbits & want;
-  if (!have) return false;
-  int s = __builtin_ctzll(have) + 1;
-  bool found = false, more = false;
-  for (SigNode** pp = &g_procq; *pp;) {
+// list_take unlinks the first node of signal s from a FIFO of nodes into
+// *out; *more says whether another one of s stays queued. The caller holds
+// the list's lock. Returns whether there was one.
+bool list_take(SigNode** head, int s, siginfo_t* out, bool* more) {
+  bool found = false;
+  for (SigNode** pp = head; *pp;) {
     SigNode* n = *pp;
     if (n->info.si_signo == s) {
       if (!found) {
@@ -330,10 +330,19 @@ bool proc_take_locked(uint64_t want, siginfo_t* out) {
         found = true;
         continue;
       }
-      more = true;
+      *more = true;
     }
     pp = &n->next;
   }
+  return found;
+}
+
+bool proc_take_locked(uint64_t want, siginfo_t* out) {
+  uint64_t have = g_procbits & want;
+  if (!have) return false;
+  int s = __builtin_ctzll(have) + 1;
+  bool more = false;
+  bool found = list_take(&g_procq, s, out, &more);
   if (!found) *out = synth(s, SI_USER);
   if (!more) g_procbits &= ~bit(s);
   return true;
@@ -361,21 +370,8 @@ void g_queue(G* g, const siginfo_t& info) {
 // the signal came without one (the trampoline's thread-directed ones).
 void g_take(G* g, int s, siginfo_t* out) {
   Guard<SpinLock> l(g->siglock);
-  bool found = false, more = false;
-  for (SigNode** pp = &g->sigq; *pp;) {
-    SigNode* n = *pp;
-    if (n->info.si_signo == s) {
-      if (!found) {
-        *out = n->info;
-        *pp = n->next;
-        node_put(n);
-        found = true;
-        continue;
-      }
-      more = true;
-    }
-    pp = &n->next;
-  }
+  bool more = false;
+  bool found = list_take(&g->sigq, s, out, &more);
   if (!found) *out = synth(s, (s == SIGPIPE || s == SIGXFSZ) ? SI_USER : SI_TKILL);
   if (!more) g->sigpending.fetch_and(~bit(s), std::memory_order_seq_cst);
 }
