@@ -125,9 +125,16 @@ int getsockopt(int fd, int level, int name, void* val, uint32_t* len) {
   return (int)raw_syscall(SYS_getsockopt, fd, level, name, (long)val, (long)len);
 }
 int poll1(int fd, short events) {
-  struct pollfd p{fd, events, 0};
-  int r = (int)raw_syscall(SYS_poll, (long)&p, 1, 0);
-  return r < 0 ? r : p.revents;
+  // A zero-timeout poll still says EINTR when a signal is pending and no fd
+  // is ready (do_poll checks signal_pending before it gives up). That is not
+  // an answer to "is it ready?": the signal is delivered as the syscall
+  // returns, so asking again cannot spin.
+  for (;;) {
+    struct pollfd p{fd, events, 0};
+    int r = (int)raw_syscall(SYS_poll, (long)&p, 1, 0);
+    if (r == -EINTR) continue;
+    return r < 0 ? r : p.revents;
+  }
 }
 
 const char* getenv_raw(const char* name) {
