@@ -1,0 +1,3 @@
+module libgmp/bench/echo
+
+go 1.19
