@@ -2,8 +2,9 @@
 //
 // sysmon is its own kernel thread with no P (after Go's proc.go:sysmon). It
 // never runs Gs and never calls a hooked function. It sleeps 20 µs; after
-// 1 ms without retaking anything (and no work queued behind a P in Syscall
-// state) the sleep doubles each round up to 10 ms;
+// 1 ms without retaking anything the sleep doubles each round up to 10 ms
+// (a P that looks stuck with work behind it gets one second look 40 µs
+// later whatever the tick);
 // when every P is idle and no trace is asked for it sleeps on a note until a
 // P is acquired again (sysmon_wake).
 //
@@ -13,9 +14,10 @@
 // the P made no scheduling progress (schedtick and syscalltick unchanged)
 // since its last look, and
 //   - the G is in a known blocking call (entersyscall), or
-//   - the G runs user code but its M used no CPU since the last look: the M
-//     is blocked in the kernel where no hook sees it (stdio to a slow pipe,
-//     syslog, a futex inside glibc) — read from the M's CPU-time clock, or
+//   - the G runs user code but its M used no CPU between two looks without
+//     progress: the M is blocked in the kernel where no hook sees it (stdio
+//     to a slow pipe, syslog, a futex inside glibc) — read from the M's
+//     CPU-time clock, and the M is not merely waiting for a CPU, or
 //   - the G has held the P for 10 ms (a CPU hog; it cannot be preempted, but
 //     the other Gs get a P on another M);
 // unless, as Go, the P has no local work, some P is idle or an M spins, and
@@ -67,6 +69,7 @@ std::atomic<bool> g_sig_kicked{false};  // a signal was queued since sysmon last
 int64_t g_start_time = 0;
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
+constexpr int64_t kConfirmUs = 40;  // the second look at a P that seems stuck
 
 std::atomic<uint64_t> g_retakes{0};
 
@@ -99,11 +102,12 @@ bool task_runnable(int32_t tid) {
   return close && close[1] == ' ' && close[2] == 'R';
 }
 
-// retake returns how many Ps it took; *waiting is set when some P in
-// Syscall state has queued work (someone may be waiting on it right now).
-uint32_t retake(int64_t now, bool* waiting) {
+// retake returns how many Ps it took; *confirm is set when some P looks
+// stuck for the first time (no progress since the last look, its M's CPU
+// clock just sampled) with work waiting: the next look should come soon.
+uint32_t retake(int64_t now, bool* confirm) {
   uint32_t n = 0;
-  *waiting = false;
+  *confirm = false;
   for (int i = 0; i < sched.gomaxprocs; i++) {
     P* p = sched.allp[i];
     SysmonTick& t = g_ticks[i];
@@ -115,31 +119,41 @@ uint32_t retake(int64_t now, bool* waiting) {
       t.syscalltick = sc;
       t.since = now;
       t.m = nullptr;
+      t.cpu = -1;
       continue;
     }
     if (st != t.schedtick || sc != t.syscalltick || m != t.m) {
-      // Progress since the last look: restart the clock.
+      // Progress since the last look: restart the clock. (No CPU-clock read
+      // here: a busy P makes progress at nearly every look, and the read is
+      // a syscall.)
       t.schedtick = st;
       t.syscalltick = sc;
       t.since = now;
       t.m = m;
-      t.cpu = cpu_ns(m);
+      t.cpu = -1;
       continue;
     }
-    if (!runq_empty(p)) *waiting = true;
+    bool work = !runq_empty(p) || sched.runqsize.load(std::memory_order_relaxed) != 0;
     G* g = m->curg;
     bool in_syscall = g != nullptr && g->status.load(std::memory_order_relaxed) == GStatus::kSyscall;
     bool stuck = in_syscall;
+    int64_t held = now - t.since;
     if (!stuck) {
       int64_t c = cpu_ns(m);
-      // No CPU progress and not waiting for a CPU: blocked in the kernel.
-      stuck = c >= 0 && c == t.cpu && !task_runnable(m->tid);
-      t.cpu = c;
+      if (t.cpu < 0) {
+        // First look without progress: sample the clock; the next look
+        // tells whether the M used CPU meanwhile.
+        t.cpu = c;
+        if (work) *confirm = true;
+        if (held < kForcePreemptNs) continue;
+      } else {
+        // No CPU progress and not waiting for a CPU: blocked in the kernel.
+        stuck = c >= 0 && c == t.cpu && !task_runnable(m->tid);
+        t.cpu = c;
+      }
     }
-    int64_t held = now - t.since;
     if (!stuck && held < kForcePreemptNs) continue;
-    if (runq_empty(p) && sched.runqsize.load(std::memory_order_relaxed) == 0 &&
-        sched.nmspinning.load() + sched.npidle.load() > 0 && held < kForcePreemptNs)
+    if (!work && sched.nmspinning.load() + sched.npidle.load() > 0 && held < kForcePreemptNs)
       continue;
     PStatus s = PStatus::kSyscall;
     if (!p->status.compare_exchange_strong(s, PStatus::kIdle, std::memory_order_acq_rel)) continue;
@@ -226,6 +240,7 @@ void* sysmon_main(void*) {
   const Options& o = options();
   int64_t delay_us = 20;
   int idle = 0;
+  bool confirm_next = false;  // the last retake asked for a quick second look
   int64_t last_trace = g_start_time;
   sig_sysmon_start();
   log_sysmon_start();
@@ -236,7 +251,7 @@ void* sysmon_main(void*) {
       delay_us *= 2;
     if (delay_us > 10000) delay_us = 10000;
     // A note, not a plain sleep: a signal for the program wakes us early.
-    g_sysmon_note.sleep_for(delay_us * 1000);
+    g_sysmon_note.sleep_for((confirm_next && delay_us > kConfirmUs ? kConfirmUs : delay_us) * 1000);
     g_sysmon_note.clear();
     g_sig_kicked.store(false, std::memory_order_seq_cst);
     // Route the signals the trampoline queued (signal.cpp).
@@ -256,6 +271,7 @@ void* sysmon_main(void*) {
         g_sysmon_note.sleep_for(60000000000LL);
       g_sysmon_waiting.store(false, std::memory_order_seq_cst);
       idle = 0;
+      confirm_next = false;
       continue;
     }
     // Poll the network if nobody has for 10 ms (every M busy in user code):
@@ -266,13 +282,16 @@ void* sysmon_main(void*) {
       int n;
       if (G* list = netpoll(0, &n)) inject_list(list, n);
     }
-    // Back off only while nobody waits: with work queued behind a P that
-    // may be stuck, keep the 20 µs tick so the hand-off is quick.
-    bool waiting;
-    if (retake(now, &waiting) != 0 || waiting)
+    // Back off while nothing is retaken (Go's rule). A P that looks stuck
+    // with work behind it gets one quick second look, without resetting
+    // the back-off: a busy server's Ps are often caught mid-call, and
+    // keeping the 20 µs tick for that cost a tenth of a CPU in wakeups.
+    bool confirm;
+    if (retake(now, &confirm) != 0)
       idle = 0;
     else
       idle++;
+    confirm_next = confirm;
     if (o.schedtrace_ms > 0 && now - last_trace >= int64_t(o.schedtrace_ms) * 1000000) {
       last_trace = now;
       schedtrace(o.scheddetail, now);
