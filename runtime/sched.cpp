@@ -512,16 +512,35 @@ static G* steal_work(M* m, int64_t now, int64_t* poll_until, bool* ran_timers) {
   return nullptr;
 }
 
-// inject_list makes a schedlink list of Gs runnable from a P-less context.
-void inject_list(G* list, int n) {
+// inject_list makes a schedlink list of n Gs runnable. Without a P (p null:
+// sysmon, an M that found no idle P) they all go on the global queue and
+// idle Ps get Ms. With one, as Go's injectglist: one G per idle P goes on the
+// global queue (and that many Ms start), the rest on p's own queue, where
+// they stay near the M that polled them instead of all contending for the
+// scheduler lock and migrating.
+void inject_list(G* list, int n, P* p) {
   if (!list) return;
-  G* tail = list;
-  for (G* g = list; g; g = g->schedlink) {
-    g->status.store(GStatus::kRunnable, std::memory_order_release);
-    tail = g;
+  for (G* g = list; g; g = g->schedlink) g->status.store(GStatus::kRunnable, std::memory_order_release);
+  int nglob = n;
+  if (p != nullptr) {
+    nglob = int(sched.npidle.load(std::memory_order_seq_cst));
+    if (nglob > n) nglob = n;
   }
-  globrunq_put_batch(list, tail, n);
-  for (int i = 0; i < n && sched.npidle.load() > 0; i++) startm(nullptr, false);
+  G* rest = list;
+  if (nglob > 0) {
+    G* tail = list;
+    for (int i = 1; i < nglob; i++) tail = tail->schedlink;
+    rest = tail->schedlink;
+    tail->schedlink = nullptr;
+    globrunq_put_batch(list, tail, uint32_t(nglob));
+    for (int i = 0; i < nglob && sched.npidle.load() > 0; i++) startm(nullptr, false);
+  }
+  while (rest) {
+    G* g = rest;
+    rest = g->schedlink;
+    g->schedlink = nullptr;
+    runq_put(p, g, false);
+  }
 }
 
 // find_runnable returns a G to run, blocking (and releasing the P) while
@@ -559,7 +578,7 @@ top:
     if (G* list = netpoll(0, &n)) {
       stats_add(kStatNetpollWakeups, n);
       G* g = list;
-      inject_list(g->schedlink, n - 1);
+      inject_list(g->schedlink, n - 1, p);
       return g;
     }
   }
@@ -650,13 +669,13 @@ top:
       np = pidle_get();
     }
     if (np == nullptr) {
-      inject_list(list, n);
+      inject_list(list, n, nullptr);
     } else {
       acquirep(m, np);
       if (was_spinning) become_spinning(m);
       if (list) {
         G* g = list;
-        inject_list(g->schedlink, n - 1);
+        inject_list(g->schedlink, n - 1, np);
         return g;
       }
       goto top;

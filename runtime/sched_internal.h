@@ -43,9 +43,10 @@ struct Sched {
 
 extern Sched sched;
 
-// inject_list makes a schedlink list of n Gs runnable from a P-less context
-// (global queue, then idle Ps get Ms) (sched.cpp).
-void inject_list(G* list, int n);
+// inject_list makes a schedlink list of n Gs runnable: on the global queue
+// with Ms started for idle Ps, and, given the caller's P, the share the idle
+// Ps cannot take on that P's queue (sched.cpp).
+void inject_list(G* list, int n, P* p);
 // handoffp gives away a P nobody runs now (sched.cpp).
 void handoffp(P* p);
 // wakep starts a spinning M on an idle P, if none spins (sched.cpp). The

@@ -280,7 +280,7 @@ void* sysmon_main(void*) {
     if (netpoll_waiters() > 0 && last != 0 && last + 10000000 < now &&
         sched.lastpoll.compare_exchange_strong(last, now, std::memory_order_seq_cst)) {
       int n;
-      if (G* list = netpoll(0, &n)) inject_list(list, n);
+      if (G* list = netpoll(0, &n)) inject_list(list, n, nullptr);
     }
     // Back off while nothing is retaken (Go's rule). A P that looks stuck
     // with work behind it gets one quick second look, without resetting
