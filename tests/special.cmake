@@ -66,10 +66,19 @@ endif()
 if(TARGET prog_http_server)
   add_test(NAME check/server/http COMMAND ${CHECKS}/servers.sh http ${GMP_LIB} $<TARGET_FILE:prog_http_server>)
 endif()
+# python3 and iperf come from scripts/deps (run by scripts/test). A missing
+# one makes a failing check that says so, rather than checks that quietly
+# do not exist.
+find_program(IPERF2 NAMES iperf)
+foreach(need PYTHON3 IPERF2)
+  if(NOT ${need})
+    add_test(NAME check/missing/${need}
+      COMMAND /bin/sh -c "echo '${need} was not found when cmake ran, so the checks that need it do not exist: run scripts/deps (or scripts/test) and configure again'; exit 1")
+  endif()
+endforeach()
 if(PYTHON3)
   add_test(NAME check/server/python-http COMMAND ${CHECKS}/servers.sh python ${GMP_LIB} ${PYTHON3})
 endif()
-find_program(IPERF2 NAMES iperf)
 if(IPERF2 AND PYTHON3)
   add_test(NAME check/server/iperf COMMAND ${CHECKS}/servers.sh iperf ${GMP_LIB} ${IPERF2})
 endif()
