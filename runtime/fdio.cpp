@@ -255,13 +255,12 @@ template <class RealCall>
 ssize_t stream_try(PollDesc* pd, int fd, int dir, const iovec* iov, int cnt, RealCall real_call) {
   uint8_t nw = pd->nowait[dir].load(std::memory_order_relaxed);
   if (nw != kNowaitNo) {
-    ssize_t r = dir == kDirRead ? real::preadv2(fd, iov, cnt, -1, RWF_NOWAIT)
-                                : real::pwritev2(fd, iov, cnt, -1, RWF_NOWAIT);
+    ssize_t r = dir == kDirRead ? os::preadv2(fd, iov, cnt, RWF_NOWAIT) : os::pwritev2(fd, iov, cnt, RWF_NOWAIT);
     if (r >= 0) {
       if (nw == kNowaitUnknown) pd->nowait[dir].store(kNowaitYes, std::memory_order_relaxed);
       return r;
     }
-    int e = errno_get();
+    int e = int(-r);
     if (e == EAGAIN && !pd->nonblock.load(std::memory_order_relaxed)) {
       // Pipes take their lock with a trylock under RWF_NOWAIT: EAGAIN may
       // mean "busy", not "empty". poll does not take that lock.
@@ -297,7 +296,7 @@ ssize_t fd_read(int fd, void* buf, size_t n) {
         IoOp op{fd, kDirRead, pd, gen, false, n, 0};
         if (k == FdKind::kSocket) {
           op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
-          return io_loop(op, [&](size_t) { return neg_errno(real::recv(fd, buf, n, MSG_DONTWAIT)); });
+          return io_loop(op, [&](size_t) { return os::recvfrom(fd, buf, n, MSG_DONTWAIT, nullptr, nullptr); });
         }
         if (k == FdKind::kStream) {
           iovec v{buf, n};
@@ -322,7 +321,7 @@ ssize_t fd_readv(int fd, const iovec* iov, int cnt) {
             msghdr m{};
             m.msg_iov = const_cast<iovec*>(iov);
             m.msg_iovlen = size_t(cnt);
-            return neg_errno(real::recvmsg(fd, &m, MSG_DONTWAIT));
+            return os::recvmsg(fd, &m, MSG_DONTWAIT);
           });
         }
         if (k == FdKind::kStream)
@@ -337,7 +336,7 @@ ssize_t fd_readv(int fd, const iovec* iov, int cnt) {
 ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen) {
   auto real_call = [&](size_t done, int fl) {
     char* p = static_cast<char*>(buf) + done;
-    return neg_errno(from ? real::recvfrom(fd, p, n - done, fl, from, fromlen) : real::recv(fd, p, n - done, fl));
+    return os::recvfrom(fd, p, n - done, fl, from, from ? fromlen : nullptr);
   };
   test_cancel();
   if (flags & MSG_DONTWAIT) return real_call(0, flags);
@@ -354,7 +353,7 @@ ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, sock
 
 ssize_t fd_recvmsg(int fd, msghdr* msg, int flags) {
   test_cancel();
-  if (flags & MSG_DONTWAIT) return neg_errno(real::recvmsg(fd, msg, flags));
+  if (flags & MSG_DONTWAIT) return os::recvmsg(fd, msg, flags);
   uint32_t gen;
   PollDesc* pd = pd_classify(fd, &gen);
   if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)
@@ -364,7 +363,7 @@ ssize_t fd_recvmsg(int fd, msghdr* msg, int flags) {
   IoOp op{fd, kDirRead, pd, gen, all, total, pd->rcvtimeo.load(std::memory_order_relaxed)};
   IovAt cur;
   ssize_t r = io_loop(op, [&](size_t done) -> ssize_t {
-    if (done == 0) return neg_errno(real::recvmsg(fd, msg, flags | MSG_DONTWAIT));
+    if (done == 0) return os::recvmsg(fd, msg, flags | MSG_DONTWAIT);
     // MSG_WAITALL continuation: the rest of the buffers, no new control data.
     int cnt;
     const iovec* v = cur.at(msg->msg_iov, int(msg->msg_iovlen), done, &cnt);
@@ -372,7 +371,7 @@ ssize_t fd_recvmsg(int fd, msghdr* msg, int flags) {
     msghdr m{};
     m.msg_iov = const_cast<iovec*>(v);
     m.msg_iovlen = size_t(cnt);
-    return neg_errno(real::recvmsg(fd, &m, (flags & ~MSG_WAITALL) | MSG_DONTWAIT));
+    return os::recvmsg(fd, &m, (flags & ~MSG_WAITALL) | MSG_DONTWAIT);
   });
   if (r != kUseSyscall) return r;
   return sys_path([&] { return real::recvmsg(fd, msg, flags); });
@@ -449,7 +448,7 @@ ssize_t fd_write(int fd, const void* buf, size_t n) {
           IoOp op{fd, kDirWrite, pd, gen, is_stream(pd), n, pd->sndtimeo.load(std::memory_order_relaxed)};
           return io_loop(op, [&](size_t done) {
             int fl = MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0);
-            return neg_errno(real::send(fd, static_cast<const char*>(buf) + done, n - done, fl));
+            return os::sendto(fd, static_cast<const char*>(buf) + done, n - done, fl, nullptr, 0);
           });
         }
         if (k == FdKind::kStream) {
@@ -482,7 +481,7 @@ ssize_t fd_writev(int fd, const iovec* iov, int cnt) {
             msghdr m{};
             m.msg_iov = const_cast<iovec*>(v);
             m.msg_iovlen = size_t(n);
-            return neg_errno(real::sendmsg(fd, &m, MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0)));
+            return os::sendmsg(fd, &m, MSG_DONTWAIT | eor | (done ? MSG_NOSIGNAL : 0));
           });
         }
         if (k == FdKind::kStream) {
@@ -502,7 +501,7 @@ ssize_t fd_writev(int fd, const iovec* iov, int cnt) {
 ssize_t fd_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* to, socklen_t tolen) {
   auto real_call = [&](size_t done, int fl) {
     const char* p = static_cast<const char*>(buf) + done;
-    return neg_errno(to ? real::sendto(fd, p, n - done, fl, to, tolen) : real::send(fd, p, n - done, fl));
+    return os::sendto(fd, p, n - done, fl, to, to ? tolen : 0);
   };
   test_cancel();
   if (flags & MSG_DONTWAIT) return real_call(0, flags);
@@ -526,7 +525,7 @@ ssize_t send_msg(int fd, PollDesc* pd, uint32_t gen, const msghdr* msg, int flag
   op.prior = prior;
   IovAt cur;
   return io_loop(op, [&](size_t done) -> ssize_t {
-    if (done == 0) return neg_errno(real::sendmsg(fd, msg, flags | MSG_DONTWAIT));
+    if (done == 0) return os::sendmsg(fd, msg, flags | MSG_DONTWAIT);
     // Continuation of a stream send: the rest of the data; the control data
     // (SCM_RIGHTS...) went with the first part, as in the kernel's own loop.
     int n;
@@ -535,7 +534,7 @@ ssize_t send_msg(int fd, PollDesc* pd, uint32_t gen, const msghdr* msg, int flag
     msghdr m{};
     m.msg_iov = const_cast<iovec*>(v);
     m.msg_iovlen = size_t(n);
-    return neg_errno(real::sendmsg(fd, &m, flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+    return os::sendmsg(fd, &m, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
   });
 }
 
@@ -543,7 +542,7 @@ ssize_t send_msg(int fd, PollDesc* pd, uint32_t gen, const msghdr* msg, int flag
 
 ssize_t fd_sendmsg(int fd, const msghdr* msg, int flags) {
   test_cancel();
-  if (flags & MSG_DONTWAIT) return neg_errno(real::sendmsg(fd, msg, flags));
+  if (flags & MSG_DONTWAIT) return os::sendmsg(fd, msg, flags);
   uint32_t gen;
   PollDesc* pd = pd_classify(fd, &gen);
   if (pd == nullptr || pd->kind.load(std::memory_order_acquire) != FdKind::kSocket)

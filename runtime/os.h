@@ -82,6 +82,20 @@ int fstat_type(int fd, uint32_t* ifmt);
 int getsockopt(int fd, int level, int name, void* val, uint32_t* len);
 int poll1(int fd, short events);
 
+// Non-blocking socket and pipe I/O for the netpoller's attempts (fdio.cpp):
+// the program's call made as a raw syscall, with MSG_DONTWAIT or RWF_NOWAIT
+// already in flags. They stand where libc's send/recv would, so they live in
+// their own section, which the signal trampoline treats as program code: a
+// signal the call itself raises (SIGPIPE from a send) runs its handler before
+// the call returns, as natively (user_io_text says where the section is).
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, void* from, void* fromlen);
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const void* to, uint32_t tolen);
+ssize_t recvmsg(int fd, void* msg, int flags);
+ssize_t sendmsg(int fd, const void* msg, int flags);
+ssize_t preadv2(int fd, const void* iov, int cnt, int flags);   // at the file position
+ssize_t pwritev2(int fd, const void* iov, int cnt, int flags);  // at the file position
+void user_io_text(uintptr_t* lo, uintptr_t* hi);
+
 // getenv_raw scans environ without allocating; safe before libc init ends.
 const char* getenv_raw(const char* name);
 

@@ -32,6 +32,37 @@ static inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long 
   return ret;
 }
 
+// --- non-blocking I/O in the gmp_user_io section (see os.h) ---------------
+// GNU ld defines __start_/__stop_ symbols for a section whose name is a C
+// identifier. noinline keeps each syscall instruction inside the section.
+#define GMP_USER_IO __attribute__((section("gmp_user_io"), noinline, used))
+extern "C" char __start_gmp_user_io[], __stop_gmp_user_io[];
+
+GMP_USER_IO ssize_t recvfrom(int fd, void* buf, size_t n, int flags, void* from, void* fromlen) {
+  return raw_syscall(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)fromlen);
+}
+GMP_USER_IO ssize_t sendto(int fd, const void* buf, size_t n, int flags, const void* to, uint32_t tolen) {
+  return raw_syscall(SYS_sendto, fd, (long)buf, (long)n, flags, (long)to, (long)tolen);
+}
+GMP_USER_IO ssize_t recvmsg(int fd, void* msg, int flags) {
+  return raw_syscall(SYS_recvmsg, fd, (long)msg, flags);
+}
+GMP_USER_IO ssize_t sendmsg(int fd, const void* msg, int flags) {
+  return raw_syscall(SYS_sendmsg, fd, (long)msg, flags);
+}
+// Offset -1 (pos_l = -1, pos_h = 0 on x86_64) means the file position, as
+// glibc's preadv2(fd, iov, cnt, -1, flags).
+GMP_USER_IO ssize_t preadv2(int fd, const void* iov, int cnt, int flags) {
+  return raw_syscall(SYS_preadv2, fd, (long)iov, cnt, -1, 0, flags);
+}
+GMP_USER_IO ssize_t pwritev2(int fd, const void* iov, int cnt, int flags) {
+  return raw_syscall(SYS_pwritev2, fd, (long)iov, cnt, -1, 0, flags);
+}
+void user_io_text(uintptr_t* lo, uintptr_t* hi) {
+  *lo = reinterpret_cast<uintptr_t>(__start_gmp_user_io);
+  *hi = reinterpret_cast<uintptr_t>(__stop_gmp_user_io);
+}
+
 long futex_wait(const uint32_t* addr, uint32_t expected, const timespec* rel) {
   return raw_syscall(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, expected, (long)rel);
 }

@@ -124,6 +124,7 @@ std::atomic<uint64_t> g_managed_ignore{0};
 void* g_restorer = nullptr;  // glibc's sigreturn trampoline
 pid_t g_pid = 0;
 uintptr_t g_text_lo = 0, g_text_hi = 0;  // libgmp's code
+uintptr_t g_user_io_lo = 0, g_user_io_hi = 0;  // ...but for os.h's non-blocking I/O
 std::atomic<bool> g_ready{false};
 
 extern "C" void gmp_sig_tramp(int s, siginfo_t* si, void* uc);
@@ -612,6 +613,8 @@ bool in_text(const void* ucv) {
   if (ucv == nullptr) return false;
   auto* uc = static_cast<const ucontext_t*>(ucv);
   uintptr_t pc = uintptr_t(uc->uc_mcontext.gregs[REG_RIP]);
+  // The netpoller's non-blocking calls stand where libc's would (os.h).
+  if (pc >= g_user_io_lo && pc < g_user_io_hi) return false;
   return pc >= g_text_lo && pc < g_text_hi;
 }
 
@@ -768,6 +771,7 @@ bool sig_in_handler(G* g) {
 void sig_init() {
   g_pid = os::getpid();
   dl_iterate_phdr(find_text, reinterpret_cast<void*>(&sig_init));
+  os::user_io_text(&g_user_io_lo, &g_user_io_hi);
   ring_init();
   void* mem = os::mmap_anon(sizeof(SigNode) * kPool, true);
   if (mem) {
