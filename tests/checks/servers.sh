@@ -3,7 +3,7 @@
 # under a bounded load from clients that are NOT preloaded; fails on any
 # client error, wrong content, or a server that died.
 #   servers.sh echo   LIB ECHO_SERVER ECHO_LOAD
-#   servers.sh http   LIB HTTP_SERVER           (curl or python3 urllib; wrk if present)
+#   servers.sh http   LIB HTTP_SERVER           (curl or python3 urllib, then wrk)
 #   servers.sh python LIB PYTHON3               (python3 -m http.server: ThreadingHTTPServer)
 #   servers.sh iperf  LIB IPERF                 (iperf 2 -s, thread per client)
 set -u
@@ -41,7 +41,7 @@ fetch() {
 
 # wrk_run URL: 2 s of wrk, no socket errors, no non-2xx.
 wrk_run() {
-  command -v wrk >/dev/null || { echo "(wrk not installed: skipped the wrk load)"; return 0; }
+  command -v wrk >/dev/null || fail "wrk is not installed: run scripts/deps (scripts/test does)"
   env -u LD_PRELOAD wrk -t2 -c50 -d2s "$1" >"$tmp/wrk" 2>&1 || fail "wrk failed: $(cat "$tmp/wrk")"
   grep -q 'Socket errors\|Non-2xx' "$tmp/wrk" && fail "wrk saw errors: $(cat "$tmp/wrk")"
   local n; n=$(awk '/requests in/ {print $1}' "$tmp/wrk")
