@@ -2,9 +2,9 @@
 //
 // sysmon is its own kernel thread with no P (after Go's proc.go:sysmon). It
 // never runs Gs and never calls a hooked function. It sleeps 20 µs; after
-// 1 ms without retaking anything the sleep doubles each round up to 10 ms
-// (a P that looks stuck with work behind it gets one second look 40 µs
-// later whatever the tick);
+// 1 ms without retaking anything the sleep doubles each round up to 10 ms,
+// as Go's (a P that made no progress with work behind it gets one second
+// look 20 µs later whatever the tick);
 // when every P is idle and no trace is asked for it sleeps on a note until a
 // P is acquired again (sysmon_wake).
 //
@@ -14,10 +14,10 @@
 // the P made no scheduling progress (schedtick and syscalltick unchanged)
 // since its last look, and
 //   - the G is in a known blocking call (entersyscall), or
-//   - the G runs user code but its M used no CPU between two looks without
-//     progress: the M is blocked in the kernel where no hook sees it (stdio
-//     to a slow pipe, syslog, a futex inside glibc) — read from the M's
-//     CPU-time clock, and the M is not merely waiting for a CPU, or
+//   - the G runs user code but its M used no CPU since the last look: the
+//     M is blocked in the kernel where no hook sees it (stdio to a slow
+//     pipe, syslog, a futex inside glibc) — read from the M's CPU-time
+//     clock, sampled at each look — and is not merely waiting for a CPU, or
 //   - the G has held the P for 10 ms (a CPU hog; it cannot be preempted, but
 //     the other Gs get a P on another M);
 // unless, as Go, the P has no local work, some P is idle or an M spins, and
@@ -59,6 +59,7 @@ struct SysmonTick {
   int64_t since = 0;    // when the counters last changed
   int64_t cpu = -1;     // the owning M's CPU time then
   M* m = nullptr;       // the M whose CPU time that was
+  bool second_look = false;  // a quick second look was asked since `since`
 };
 SysmonTick g_ticks[kMaxProcs];
 
@@ -69,7 +70,7 @@ std::atomic<bool> g_sig_kicked{false};  // a signal was queued since sysmon last
 int64_t g_start_time = 0;
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
-constexpr int64_t kConfirmUs = 40;  // the second look at a P that seems stuck
+constexpr int64_t kConfirmUs = 20;  // the second look at a P that seems stuck
 
 std::atomic<uint64_t> g_retakes{0};
 
@@ -123,14 +124,14 @@ uint32_t retake(int64_t now, bool* confirm) {
       continue;
     }
     if (st != t.schedtick || sc != t.syscalltick || m != t.m) {
-      // Progress since the last look: restart the clock. (No CPU-clock read
-      // here: a busy P makes progress at nearly every look, and the read is
-      // a syscall.)
+      // Progress since the last look: restart the clock, and sample the M's
+      // CPU clock so that the next look can already tell a blocked M.
       t.schedtick = st;
       t.syscalltick = sc;
       t.since = now;
       t.m = m;
-      t.cpu = -1;
+      t.cpu = cpu_ns(m);
+      t.second_look = false;
       continue;
     }
     bool work = !runq_empty(p) || sched.runqsize.load(std::memory_order_relaxed) != 0;
@@ -140,16 +141,18 @@ uint32_t retake(int64_t now, bool* confirm) {
     int64_t held = now - t.since;
     if (!stuck) {
       int64_t c = cpu_ns(m);
-      if (t.cpu < 0) {
-        // First look without progress: sample the clock; the next look
-        // tells whether the M used CPU meanwhile.
+      if (t.cpu < 0 || c != t.cpu) {
+        // The M used CPU since the last sample (or there was none): sample
+        // again; the next look tells whether it kept using it.
         t.cpu = c;
-        if (work) *confirm = true;
+        // One quick second look per stretch without progress: a G that
+        // runs user code for long (a CPU hog) must not keep sysmon at 20 µs.
+        if (work && !t.second_look) *confirm = true;
+        t.second_look = true;
         if (held < kForcePreemptNs) continue;
       } else {
         // No CPU progress and not waiting for a CPU: blocked in the kernel.
-        stuck = c >= 0 && c == t.cpu && !task_runnable(m->tid);
-        t.cpu = c;
+        stuck = c >= 0 && !task_runnable(m->tid);
       }
     }
     if (!stuck && held < kForcePreemptNs) continue;
