@@ -149,10 +149,9 @@ uint32_t retake(int64_t now, bool* confirm) {
         // runs user code for long (a CPU hog) must not keep sysmon at 20 µs.
         if (work && !t.second_look) *confirm = true;
         t.second_look = true;
-        if (held < kForcePreemptNs) continue;
       } else {
         // No CPU progress and not waiting for a CPU: blocked in the kernel.
-        stuck = c >= 0 && !task_runnable(m->tid);
+        stuck = !task_runnable(m->tid);
       }
     }
     if (!stuck && held < kForcePreemptNs) continue;
