@@ -103,6 +103,8 @@ struct IoOp {
   bool prior = false;  // the caller moved something already in this call
                        // (messages of a recvmmsg/sendmmsg batch): an
                        // interrupt ends the call rather than failing it
+  bool drain = false;  // a plain stream read: may use and leave the drained
+                       // hint ("Drained" in pollfd.cpp)
 };
 
 // io_loop runs attempt(done) — one non-blocking try at offset done — until
@@ -121,7 +123,11 @@ ssize_t io_loop(const IoOp& op, F attempt) {
     if (!first && (pd->gen.load(std::memory_order_acquire) != op.gen ||
                    pd->kind.load(std::memory_order_acquire) < FdKind::kFile))
       return done ? ssize_t(done) : -EBADF;
-    ssize_t r = attempt(done);
+    // Known drained since seq, and nothing reported since: the attempt
+    // would say EAGAIN; go straight to the wait (which checks seq again).
+    bool skip = first && op.drain && op.timeo >= 0 && !pd->nonblock.load(std::memory_order_relaxed) &&
+                pd_drained_take(pd, op.gen, seq);
+    ssize_t r = skip ? -EAGAIN : attempt(done);
     if (r == kRetry) {
       // RWF_NOWAIT gives up on a contended pipe lock although the pipe is
       // ready (another reader is in it): no edge will come for that, so try
@@ -133,6 +139,7 @@ ssize_t io_loop(const IoOp& op, F attempt) {
       r = -EAGAIN;
     }
     if (r >= 0) {
+      if (op.drain && r > 0 && size_t(r) < op.total) pd_drained_note(pd, op.fd, op.gen, seq);
       done += size_t(r);
       if (op.all && r > 0 && done < op.total) continue;
       if (pd->nio[op.dir].load(std::memory_order_relaxed) != 0) pd_pass_on(pd, op.dir);
@@ -296,6 +303,7 @@ ssize_t fd_read(int fd, void* buf, size_t n) {
         IoOp op{fd, kDirRead, pd, gen, false, n, 0};
         if (k == FdKind::kSocket) {
           op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
+          op.drain = true;
           return io_loop(op, [&](size_t) { return os::recvfrom(fd, buf, n, MSG_DONTWAIT, nullptr, nullptr); });
         }
         if (k == FdKind::kStream) {
@@ -317,6 +325,8 @@ ssize_t fd_readv(int fd, const iovec* iov, int cnt) {
         IoOp op{fd, kDirRead, pd, gen, false, 0, 0};
         if (k == FdKind::kSocket) {
           op.timeo = pd->rcvtimeo.load(std::memory_order_relaxed);
+          op.total = iov_total(iov, cnt);
+          op.drain = true;
           return io_loop(op, [&](size_t) {
             msghdr m{};
             m.msg_iov = const_cast<iovec*>(iov);
@@ -346,6 +356,7 @@ ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, sock
     return sys_path([&] { return from ? real::recvfrom(fd, buf, n, flags, from, fromlen) : real::recv(fd, buf, n, flags); });
   bool all = (flags & MSG_WAITALL) && is_stream(pd) && !(flags & MSG_PEEK);
   IoOp op{fd, kDirRead, pd, gen, all, n, pd->rcvtimeo.load(std::memory_order_relaxed)};
+  op.drain = flags == 0;
   ssize_t r = io_loop(op, [&](size_t done) { return real_call(done, flags | MSG_DONTWAIT); });
   if (r != kUseSyscall) return r;
   return sys_path([&] { return from ? real::recvfrom(fd, buf, n, flags, from, fromlen) : real::recv(fd, buf, n, flags); });

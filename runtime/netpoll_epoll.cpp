@@ -131,7 +131,8 @@ G* netpoll(int64_t delay_ns, int* n) {
     uint32_t ev = events[i].events;
     bool rd = ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI);
     bool wr = ev & (EPOLLOUT | EPOLLHUP | EPOLLERR);
-    pd_netpoll_ready(int(uint32_t(data)), uint32_t(data >> 32), rd, wr, &list, n);
+    bool odd = ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI);
+    pd_netpoll_ready(int(uint32_t(data)), uint32_t(data >> 32), rd, wr, odd, &list, n);
   }
   return list;
 }

@@ -67,6 +67,29 @@
 // and a poll with nothing queued on a closing fd (when the close began
 // between its look and its classification) slept forever.
 //
+// Drained. A thread-per-connection server reads a request, writes the
+// reply, and reads again; that second read almost always finds nothing, and
+// a non-blocking attempt that says EAGAIN is a third system call per
+// request (an event loop makes two). On a TCP socket a read that comes back
+// short has emptied the receive queue, with one exception, the urgent mark,
+// and data that arrives later makes the kernel report a new edge, which
+// bumps seq[kDirRead]. So a short read records (gen, the seq it snapshotted
+// before trying) in PollDesc.drained, and the next blocking read that finds
+// seq still there parks at once: any edge since the snapshot moved seq, and
+// pd_wait will not park on a moved seq. What else makes the next read return
+// at once although nothing new arrived: the end of file or an error queued
+// behind the data (a short read takes the data; the next returns 0 or
+// ECONNRESET), the urgent mark, a shutdown(SHUT_RD) of our own. netpoll sees
+// the first three as EPOLLRDHUP, EPOLLHUP, EPOLLERR or EPOLLPRI in the event
+// that reported them, and marks the generation (nodrain_gen) before it bumps
+// seq, so a read that snapshotted after that bump also sees the mark and
+// records nothing; if it snapshotted before, the bump invalidates its record.
+// The shutdown hook clears the record (pd_wake_all). Only TCP: an AF_UNIX
+// stream stops short at every message that carried descriptors or other
+// credentials, a datagram socket at every datagram, and neither says so in
+// its events (net_boundaries hangs on a version that skipped those).
+// Measured: one system call less per echo request, ~10% less server CPU.
+//
 // Locks: each entry's SpinLock guards its queues, nb_users/saved_fl, and all
 // writes of kind, gen, reg, nonblock. Lock order: an entry lock is never held
 // while taking another entry lock or sched.lock; Gs are readied after unlock.
@@ -74,6 +97,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <new>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -196,6 +220,7 @@ void reset_locked(PollDesc* pd, FdKind kind, ReadyList* rl) {
   pd->shared.store(0, std::memory_order_relaxed);
   pd->rcvtimeo.store(0, std::memory_order_relaxed);
   pd->sndtimeo.store(0, std::memory_order_relaxed);
+  pd->drained.store(0, std::memory_order_relaxed);
   pd->nb_users = 0;
   if (pd->nwait.load(std::memory_order_relaxed) != 0) {
     auto sink = [rl](G* g) { rl->add(g); };
@@ -224,6 +249,7 @@ void install_locked(PollDesc* pd, const FdInit& in) {
   pd->shared.store(in.shared, std::memory_order_relaxed);
   pd->rcvtimeo.store(in.rcvtimeo, std::memory_order_relaxed);
   pd->sndtimeo.store(in.sndtimeo, std::memory_order_relaxed);
+  pd->drained.store(0, std::memory_order_relaxed);
   pd->kind.store(in.kind, std::memory_order_release);
 }
 
@@ -608,7 +634,9 @@ void pd_pass_on(PollDesc* pd, int dir) {
 
 void pd_wake_all(int fd) {
   PollDesc* pd = pd_get(fd);
-  if (pd == nullptr || pd->nwait.load(std::memory_order_acquire) == 0) return;
+  if (pd == nullptr) return;
+  pd->drained.store(0, std::memory_order_relaxed);  // shutdown(SHUT_RD): the next read returns 0
+  if (pd->nwait.load(std::memory_order_acquire) == 0) return;
   ReadyList rl;
   {
     Guard<SpinLock> l(pd->lock);
@@ -621,7 +649,7 @@ void pd_wake_all(int fd) {
   rl.ready_all();
 }
 
-void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, G** list, int* n) {
+void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, bool odd, G** list, int* n) {
   PollDesc* pd = pd_get(fd);
   if (pd == nullptr) return;
   Guard<SpinLock> l(pd->lock);
@@ -634,6 +662,7 @@ void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, G** list, int* n) 
     *list = g;
     (*n)++;
   };
+  if (odd) pd->nodrain_gen.store(gen, std::memory_order_relaxed);  // published by the seq bump
   if (rd) {
     pd->seq[kDirRead].fetch_add(1, std::memory_order_release);
     if (pd->head[kDirRead]) wake_dir(pd, kDirRead, kWaitEvent, false, sink);
@@ -642,6 +671,28 @@ void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, G** list, int* n) 
     pd->seq[kDirWrite].fetch_add(1, std::memory_order_release);
     if (pd->head[kDirWrite]) wake_dir(pd, kDirWrite, kWaitEvent, false, sink);
   }
+}
+
+bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq) {
+  uint64_t want = (uint64_t(gen) << 32) | seq;
+  if (pd->drained.load(std::memory_order_relaxed) != want) return false;
+  return pd->drained.exchange(0, std::memory_order_relaxed) == want;
+}
+
+void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq) {
+  if (pd->nodrain_gen.load(std::memory_order_acquire) == gen) return;
+  uint64_t t = pd->tcp.load(std::memory_order_relaxed);
+  if (t >> 8 != gen) {
+    // The first short read of this generation asks (one getsockopt).
+    int proto = 0;
+    uint32_t len = sizeof proto;
+    bool yes = pd->sock_type == SOCK_STREAM && os::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+               proto == IPPROTO_TCP;
+    t = (uint64_t(gen) << 8) | (yes ? kTcpYes : kTcpNo);
+    pd->tcp.store(t, std::memory_order_relaxed);
+  }
+  if ((t & 0xff) != kTcpYes) return;
+  pd->drained.store((uint64_t(gen) << 32) | seq, std::memory_order_relaxed);
 }
 
 void pd_after_fork() {

@@ -26,6 +26,8 @@ enum class FdKind : uint8_t {
 
 enum PollDir : int { kDirRead = 0, kDirWrite = 1 };
 
+enum : uint8_t { kTcpYes = 1, kTcpNo = 2 };
+
 // The wait reason of a G parked on fds ("IO wait" in dumps, as Go's).
 constexpr WaitReason kWaitReasonIO = WaitReason::kIO;
 
@@ -107,6 +109,20 @@ struct PollDesc {
   // under lock by netpoll. A caller snapshots it before trying the real call
   // and parks only if it is unchanged, so no edge between the two is lost.
   std::atomic<uint32_t> seq[2]{};
+  // The drained hint of a TCP socket's read side (see "Drained" in
+  // pollfd.cpp). drained is (gen << 32 | seq[kDirRead]) as snapshotted before
+  // a read that came back short, 0 for none: a later read that finds the same
+  // pair parks at once instead of trying. Any reader may store or take it
+  // (relaxed: a stale pair never matches the live one). nodrain_gen is the
+  // generation in which netpoll saw more than plain readiness (urgent data,
+  // end of file, an error, a hang-up): a short read then proves nothing, and
+  // no hint is stored for that generation. Written under lock by netpoll.
+  std::atomic<uint64_t> drained{0};
+  std::atomic<uint32_t> nodrain_gen{0};
+  // tcp: (gen << 8 | kTcpYes or kTcpNo) once a short read asked whether the
+  // socket of generation gen is a TCP stream (SO_PROTOCOL); another
+  // generation's answer means unknown. Relaxed, idempotent.
+  std::atomic<uint64_t> tcp{0};
   std::atomic<uint32_t> nio[2]{};    // I/O nodes queued per direction [lock to write]
   std::atomic<uint32_t> nwait{0};    // all nodes queued [lock to write]
   // SO_RCVTIMEO / SO_SNDTIMEO in ns: 0 = none, < 0 = expire at once (a
@@ -213,8 +229,20 @@ void pd_pass_on(PollDesc* pd, int dir);
 void pd_wake_all(int fd);
 
 // pd_netpoll_ready: netpoll saw readiness for (fd, gen). Claims the waiters
-// to wake and links their Gs (status set to Runnable) onto *list.
-void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, G** list, int* n);
+// to wake and links their Gs (status set to Runnable) onto *list. odd: the
+// event said more than "readable"/"writable" (EPOLLPRI, EPOLLRDHUP,
+// EPOLLHUP, EPOLLERR), which ends the drained hint for this generation.
+void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, bool odd, G** list, int* n);
+
+// pd_drained_take: the read side of pd (generation gen, read sequence seq)
+// is known to be drained — a read since that snapshot came back short and no
+// readiness was reported since — so a blocking read may park without trying.
+// Takes the hint (one reader uses it).
+bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq);
+// pd_drained_note: a read of want bytes on pd returned got (0 < got < want)
+// after the snapshot seq: record the hint if pd is a TCP socket with nothing
+// but plain readiness seen in this generation.
+void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq);
 
 // pd_after_fork: in a fork child, forget every registration and waiter (the
 // child has a fresh epoll set and only the forking G).

@@ -1,7 +1,9 @@
 /* Reads that come back short while more data is already queued: TCP stops
  * a read at the urgent mark, and an AF_UNIX stream socket stops after a
  * message that carried file descriptors (SCM_RIGHTS). The next blocking
- * read must return the rest at once. A runtime that took "short" for
+ * read must return the rest at once. Likewise a short read that took the
+ * last data before an end of file or a reset that had already arrived: the
+ * next read returns 0 or fails at once. A runtime that took "short" for
  * "drained" and waited for the next readiness event would hang here: the
  * event for the rest was already reported. A reader thread blocks in read()
  * before the data is sent, and each writer step waits until the reader has
@@ -9,6 +11,7 @@
  * preloaded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -21,14 +24,17 @@
 static int rfd;
 static sem_t consumed;
 
-// reader: read() until EOF, printing each part; posts `consumed` after each.
+// reader: read() until EOF or an error, printing each part; posts `consumed`
+// after each.
 static void *reader(void *arg) {
   const char *tag = arg;
   char buf[256];
   for (int i = 0;; i++) {
     ssize_t n = read(rfd, buf, sizeof buf);
     if (n < 0) {
-      printf("%s read %d: error\n", tag, i);
+      printf("%s read %d: %s\n", tag, i, strerror(errno));
+      fflush(stdout);
+      sem_post(&consumed);
       break;
     }
     printf("%s read %d: %zd bytes \"%.*s\"\n", tag, i, n, (int)n, buf);
@@ -77,6 +83,51 @@ static void tcp_urgent(void) {
   close(l);
 }
 
+static int tcp_pair(int *w) {
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len))
+    return -1;
+  *w = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(*w, (struct sockaddr *)&a, sizeof a)) return -1;
+  int r = accept(l, NULL, NULL);
+  close(l);
+  return r;
+}
+
+// tcp_last_words: data, then the end of file (or, with reset, an RST from
+// SO_LINGER 0) sent in one go while the reader waits: its read returns the
+// data short, the next one 0 (or ECONNRESET) without anything new arriving.
+static void tcp_last_words(int reset) {
+  int w;
+  rfd = tcp_pair(&w);
+  if (rfd < 0) {
+    printf("tcp setup failed\n");
+    return;
+  }
+  pthread_t t;
+  pthread_create(&t, NULL, reader, reset ? "tcp+rst" : "tcp+fin");
+  send(w, "hello", 5, 0);
+  sem_wait(&consumed);
+  send(w, "last words", 10, 0);
+  if (reset) {
+    struct linger lg = {1, 0};
+    setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(w);
+  } else {
+    shutdown(w, SHUT_WR);
+  }
+  sem_wait(&consumed);  // "last words"
+  sem_wait(&consumed);  // the end of file, or the reset
+  pthread_join(t, NULL);
+  if (!reset) close(w);
+  close(rfd);
+}
+
 static void unix_rights(void) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
@@ -120,6 +171,8 @@ static void unix_rights(void) {
 int main(void) {
   sem_init(&consumed, 0, 0);
   tcp_urgent();
+  tcp_last_words(0);
+  tcp_last_words(1);
   unix_rights();
   return 0;
 }

@@ -4,7 +4,9 @@
 // covered by the net_* programs.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -181,10 +183,10 @@ TEST_SUITE("runtime/pollfd") {
     uint32_t r0 = pd->seq[kDirRead].load(), w0 = pd->seq[kDirWrite].load();
     G* list = nullptr;
     int n = 0;
-    pd_netpoll_ready(sv[0], gen, true, false, &list, &n);
+    pd_netpoll_ready(sv[0], gen, true, false, false, &list, &n);
     CHECK(pd->seq[kDirRead].load() == r0 + 1);
     CHECK(pd->seq[kDirWrite].load() == w0);
-    pd_netpoll_ready(sv[0], gen + 1, true, true, &list, &n);  // an old file's event
+    pd_netpoll_ready(sv[0], gen + 1, true, true, false, &list, &n);  // an old file's event
     CHECK(pd->seq[kDirRead].load() == r0 + 1);
     CHECK(pd->seq[kDirWrite].load() == w0);
     CHECK(n == 0);
@@ -199,5 +201,54 @@ TEST_SUITE("runtime/pollfd") {
     close(sv[0]);
     pd_close_end(sv[0]);
     close(sv[1]);
+  }
+
+  TEST_CASE("the drained hint: TCP only, one taker, gone after an odd event or a new sequence") {
+    ensure_poller();
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(listen(l, 1) == 0);
+    REQUIRE(getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int s = accept(l, nullptr, nullptr);
+    REQUIRE(s >= 0);
+    FdInit in;  // as the accept hook records it
+    in.kind = FdKind::kSocket;
+    in.sock_type = SOCK_STREAM;
+    pd_created(s, in);
+    uint32_t gen;
+    PollDesc* pd = pd_classify(s, &gen);
+    REQUIRE(pd != nullptr);
+    uint32_t seq = pd->seq[kDirRead].load();
+    pd_drained_note(pd, s, gen, seq);
+    CHECK_FALSE(pd_drained_take(pd, gen, seq + 1));  // an event came since: no
+    pd_drained_note(pd, s, gen, seq);
+    CHECK(pd_drained_take(pd, gen, seq));
+    CHECK_FALSE(pd_drained_take(pd, gen, seq));  // taken
+    G* list = nullptr;
+    int n = 0;
+    pd_netpoll_ready(s, gen, true, false, true, &list, &n);  // e.g. EPOLLRDHUP
+    seq = pd->seq[kDirRead].load();
+    pd_drained_note(pd, s, gen, seq);
+    CHECK_FALSE(pd_drained_take(pd, gen, seq));
+    // An AF_UNIX stream never gets the hint.
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    pd_created(sv[0], in);
+    PollDesc* u = pd_classify(sv[0], &gen);
+    REQUIRE(u != nullptr);
+    seq = u->seq[kDirRead].load();
+    pd_drained_note(u, sv[0], gen, seq);
+    CHECK_FALSE(pd_drained_take(u, gen, seq));
+    for (int fd : {s, c, l, sv[0], sv[1]}) {
+      pd_close_begin(fd);
+      close(fd);
+      pd_close_end(fd);
+    }
   }
 }
