@@ -2,6 +2,8 @@
 // G on the netpoller (runtime/fdio.h) with native semantics; socket creation,
 // SO_RCVTIMEO/SO_SNDTIMEO and shutdown keep the descriptor table current.
 #include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "hooks/hook.h"
 #include "runtime/fdio.h"
@@ -141,5 +143,8 @@ GMP_HOOK int setsockopt(int fd, int level, int name, const void* val, socklen_t 
       pd_set_timeout(fd, dir, ns);
     }
   }
+  // An upper-layer protocol (kTLS) reads record by record: a short read no
+  // longer means the socket is drained.
+  if (r == 0 && level == IPPROTO_TCP && name == TCP_ULP && runtime_started()) pd_no_drain(fd);
   return r;
 }

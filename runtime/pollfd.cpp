@@ -84,10 +84,12 @@
 // that reported them, and marks the generation (nodrain_gen) before it bumps
 // seq, so a read that snapshotted after that bump also sees the mark and
 // records nothing; if it snapshotted before, the bump invalidates its record.
-// The shutdown hook clears the record (pd_wake_all). Only TCP: an AF_UNIX
-// stream stops short at every message that carried descriptors or other
-// credentials, a datagram socket at every datagram, and neither says so in
-// its events (net_boundaries hangs on a version that skipped those).
+// The shutdown hook clears the record (pd_wake_all). Only plain TCP: an
+// AF_UNIX stream stops short at every message that carried descriptors or
+// other credentials, a datagram socket at every datagram, an upper-layer
+// protocol on TCP (TCP_ULP: kTLS) at records, and none says so in its events
+// (net_boundaries hangs on a version that skipped the first). The protocol
+// and ULP are asked once per generation; setsockopt(TCP_ULP) ends the hint.
 // Measured: one system call less per echo request, ~10% less server CPU.
 //
 // Locks: each entry's SpinLock guards its queues, nb_users/saved_fl, and all
@@ -98,6 +100,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <new>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -688,11 +691,24 @@ void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq) {
     uint32_t len = sizeof proto;
     bool yes = pd->sock_type == SOCK_STREAM && os::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
                proto == IPPROTO_TCP;
+    if (yes) {  // no upper-layer protocol (kTLS returns record by record)
+      char ulp[16] = {};
+      len = sizeof ulp;
+      yes = os::getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) == 0 && ulp[0] == 0;
+    }
     t = (uint64_t(gen) << 8) | (yes ? kTcpYes : kTcpNo);
     pd->tcp.store(t, std::memory_order_relaxed);
   }
   if ((t & 0xff) != kTcpYes) return;
   pd->drained.store((uint64_t(gen) << 32) | seq, std::memory_order_relaxed);
+}
+
+void pd_no_drain(int fd) {
+  uint32_t gen;
+  PollDesc* pd = pd_classify(fd, &gen);
+  if (pd == nullptr) return;
+  pd->nodrain_gen.store(gen, std::memory_order_release);
+  pd->drained.store(0, std::memory_order_relaxed);
 }
 
 void pd_after_fork() {

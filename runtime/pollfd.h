@@ -243,6 +243,8 @@ bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq);
 // after the snapshot seq: record the hint if pd is a TCP socket with nothing
 // but plain readiness seen in this generation.
 void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq);
+// pd_no_drain: fd's reads may stop short with more queued (TCP_ULP was set).
+void pd_no_drain(int fd);
 
 // pd_after_fork: in a fork child, forget every registration and waiter (the
 // child has a fresh epoll set and only the forking G).
