@@ -68,18 +68,32 @@ enum JoinState : uint32_t {
 
 struct KeyBlock;
 
-struct G {
-  // --- identity (written at creation, read by anyone) ---
-  uint64_t goid = 0;           // 1 = main; unique for the process lifetime
-  uint32_t magic = 0;          // kGMagic while the struct is in use
-  bool is_g0 = false;          // an M's scheduler stack, never a pthread
-
-  // --- scheduling (see GStatus for who may write) ---
+// Layout: a switch touches the first cache line only (execute, the context
+// switch, sig_switch_in), so a G taken cold off a run queue costs one miss
+// there; the rest is read by the G itself or on slower paths.
+struct alignas(64) G {
+  // --- the switch (scheduling: see GStatus for who may write status) ---
   std::atomic<GStatus> status{GStatus::kIdle};
+  uint32_t magic = 0;          // kGMagic while the struct is in use
   ctx::Context ctx = nullptr;  // saved context while not running; written by g0
   M* m = nullptr;              // M running this G; set by execute, read by the G
   M* lockedm = nullptr;        // non-null: runs only on that M (main G, LockOSThread)
   G* schedlink = nullptr;      // run/free-list link; owned by the list's holder
+  // tcb: the TCB (glibc struct pthread) loaded into the FS base while this G
+  // runs, and the G's pthread_t (tls.cpp). Set at creation (G1: the main
+  // thread's), cleared by g0 when the G is gone.
+  void* tcb = nullptr;
+  // sigmask: the pthread's signal mask (bit s-1 for signal s; signal.cpp).
+  // Written only by the G itself (pthread_sigmask, handler entry/exit), read
+  // by anyone.
+  std::atomic<uint64_t> sigmask{0};
+  void* alt_sp = nullptr;      // the G's sigaltstack base (with alt_size below)
+
+  // --- identity (written at creation, read by anyone) ---
+  uint64_t goid = 0;           // 1 = main; unique for the process lifetime
+  bool is_g0 = false;          // an M's scheduler stack, never a pthread
+
+  // --- parking ---
   WaitReason wait_reason = WaitReason::kNone;
   int64_t wait_since = 0;      // nanotime when parked
   WaitNode wait;               // wait-table entry (futex.cpp)
@@ -97,9 +111,6 @@ struct G {
   std::atomic<uint32_t> cancel{0};
 
   // --- signals (signal.cpp) ---
-  // sigmask: the pthread's signal mask (bit s-1 for signal s). Written only
-  // by the G itself (pthread_sigmask, handler entry/exit), read by anyone.
-  std::atomic<uint64_t> sigmask{0};
   // sigpending: signals directed at this G and not yet delivered. Bits are
   // set by any thread (the signal dispatcher, pthread_kill, the trampoline
   // on this G's M) and cleared by the G under siglock.
@@ -111,17 +122,10 @@ struct G {
   // sig_in_handler). This G only.
   int32_t sig_depth = 0;
   uintptr_t sig_sp = 0;
-  // The G's alternate signal stack (sigaltstack); loaded into its M's
-  // kernel thread when it switches in. This G only.
-  void* alt_sp = nullptr;
+  // The G's alternate signal stack (sigaltstack, from alt_sp); loaded into
+  // its M's kernel thread when it switches in. This G only.
   size_t alt_size = 0;
   int alt_flags = 0;
-
-  // --- thread-local storage (tls.cpp) ---
-  // tcb: the TCB (glibc struct pthread) loaded into the FS base while this G
-  // runs, and the G's pthread_t. Set at creation (G1: the main thread's),
-  // cleared by g0 when the G is gone.
-  void* tcb = nullptr;
 
   // --- stack ---
   Stack stack;

@@ -544,12 +544,14 @@ void inject_list(G* list, int n, P* p) {
 }
 
 // find_runnable returns a G to run, blocking (and releasing the P) while
-// there is none. m holds a P on entry and on return.
-static G* find_runnable(M* m, bool* inherit) {
+// there is none. m holds a P on entry and on return. *nowp: the clock as of
+// the last look (execute starts the G's time slice from it).
+static G* find_runnable(M* m, bool* inherit, int64_t* nowp) {
 top:
   P* p = m->p;
   *inherit = false;
   int64_t now = os::nanotime();
+  *nowp = now;
   int64_t poll_until = check_timers(p, now);
 
   // A runnext chain (Gs readying each other) inherits one time slice; once
@@ -662,7 +664,8 @@ top:
     G* list = netpoll(delay, &n);
     stats_add(kStatNetpollWakeups, n);
     sched.poll_until.store(0, std::memory_order_seq_cst);
-    sched.lastpoll.store(os::nanotime(), std::memory_order_seq_cst);
+    *nowp = os::nanotime();
+    sched.lastpoll.store(*nowp, std::memory_order_seq_cst);
     P* np;
     {
       Guard<Lock> l(sched.lock);
@@ -706,15 +709,16 @@ static void after_switch(M* m, G* g, ctx::Context gctx) {
   fn(g, arg);
 }
 
-// execute runs g on m (which holds a P) until g switches back to g0.
-static void execute(M* m, G* g, bool inherit) {
+// execute runs g on m (which holds a P) until g switches back to g0. now:
+// a recent clock reading (0: read it), the start of g's time slice.
+static void execute(M* m, G* g, bool inherit, int64_t now) {
   P* p = m->p;
   g->status.store(GStatus::kRunning, std::memory_order_release);
   g->m = m;
   m->curg = g;
   if (!inherit) {
     p->schedtick.fetch_add(1, std::memory_order_relaxed);
-    p->slice_start = os::nanotime();
+    p->slice_start = now ? now : os::nanotime();
   }
   m->ticks.fetch_add(1, std::memory_order_relaxed);
   stats_add(kStatContextSwitches);
@@ -764,18 +768,19 @@ static void schedule(M* m) {
       // Never run lg on sight: when it is Runnable it sits in some run queue,
       // and whoever dequeues it hands it to us with a P (start_locked_m).
       stop_locked_m(m);
-      execute(m, lg, false);
+      execute(m, lg, false, 0);
       continue;
     }
     if (m->p == nullptr) stopm(m);
     bool inherit;
-    G* g = find_runnable(m, &inherit);
+    int64_t now;
+    G* g = find_runnable(m, &inherit, &now);
     if (m->spinning) reset_spinning(m);
     if (g->lockedm && g->lockedm != m) {
       start_locked_m(m, g);
       continue;
     }
-    execute(m, g, inherit);
+    execute(m, g, inherit, now);
   }
 }
 
