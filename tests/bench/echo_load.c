@@ -32,6 +32,9 @@
 //   max_us=D setup_s=S window_s=W
 // rps is R/W; latencies are per round trip of the timed window, measured from
 // the first byte written to the last byte read; setup_s covers phases 1-2.
+// With ECHO_LOAD_SERVER_PID=PID in the environment the line ends with
+// server_cpu_us=U: the server's user + system CPU time (/proc/PID/stat)
+// during the timed window, per request counted.
 // Exits 1 if anything went wrong (errors > 0; the first is described on
 // stderr), 2 on bad usage.
 #define _GNU_SOURCE
@@ -61,6 +64,9 @@ static long g_per_conn;  // round trips per connection; 0: time-limited
 static double g_seconds;
 static pthread_barrier_t g_gate;
 static double g_start, g_end;  // written by the barrier's serial thread
+static int g_server_pid;       // ECHO_LOAD_SERVER_PID; 0: not measured
+static long g_server_ticks0;   // its CPU ticks at the start of the window
+static long cpu_ticks(int pid);
 
 // Conn is one client connection, owned by one worker.
 struct Conn {
@@ -283,6 +289,7 @@ static void* run(void* arg) {
   pump(w, 0, t_begin + kWarmLimit);
   // Phase 3: everybody starts the clock together.
   if (pthread_barrier_wait(&g_gate) == PTHREAD_BARRIER_SERIAL_THREAD) {
+    g_server_ticks0 = cpu_ticks(g_server_pid);
     g_start = now_s();
     g_end = g_per_conn ? INFINITY : g_start + g_seconds;
   }
@@ -308,6 +315,25 @@ static double rank(const double* v, long n, double p) {
   return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
+// cpu_ticks returns utime + stime of process pid in clock ticks, -1 if
+// unknown (no pid, or /proc says nothing usable).
+static long cpu_ticks(int pid) {
+  if (pid <= 0) return -1;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE* f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char* p = strrchr(buf, ')');  // the command name may hold spaces and parentheses
+  unsigned long ut, st;
+  // After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt
+  // majflt cmajflt utime stime.
+  if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
+  return (long)(ut + st);
+}
+
 int main(int argc, char** argv) {
   if (argc < 4 || argc > 6) {
     fprintf(stderr, "usage: echo_load PORT CONNECTIONS SECONDS [SIZE [REQUESTS]]\n");
@@ -318,6 +344,8 @@ int main(int argc, char** argv) {
   g_seconds = atof(argv[3]);
   g_size = argc > 4 ? atoi(argv[4]) : 64;
   g_per_conn = argc > 5 ? atol(argv[5]) : 0;
+  const char* spid = getenv("ECHO_LOAD_SERVER_PID");
+  g_server_pid = spid ? atoi(spid) : 0;
   if (g_port <= 0 || g_port > 65535 || nconn <= 0 || g_size <= 0 || g_per_conn < 0 ||
       (g_per_conn == 0 && !(g_seconds > 0))) {
     fprintf(stderr, "echo_load: bad arguments\n");
@@ -352,6 +380,7 @@ int main(int argc, char** argv) {
     errs += ws[i].errors;
     nlat += ws[i].nlat;
   }
+  long ticks1 = cpu_ticks(g_server_pid);
   double window = g_per_conn ? now_s() - g_start : g_seconds;
   double* all = malloc((size_t)(nlat + 1) * sizeof *all);
   long k = 0;
@@ -359,9 +388,16 @@ int main(int argc, char** argv) {
     for (long j = 0; j < ws[i].nlat; j++) all[k++] = ws[i].lat[j];
   qsort(all, (size_t)nlat, sizeof *all, cmp_double);
   printf("connections=%d requests=%ld errors=%ld rps=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f "
-         "setup_s=%.2f window_s=%.2f\n",
+         "setup_s=%.2f window_s=%.2f",
          nconn, reqs, errs, window > 0 ? (double)reqs / window : 0.0, rank(all, nlat, 0.50),
          rank(all, nlat, 0.90), rank(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0, g_start - t0, window);
+  if (g_server_pid > 0) {
+    if (g_server_ticks0 >= 0 && ticks1 >= 0 && reqs > 0)
+      printf(" server_cpu_us=%.2f", (double)(ticks1 - g_server_ticks0) / (double)sysconf(_SC_CLK_TCK) * 1e6 / (double)reqs);
+    else
+      fprintf(stderr, "echo_load: cannot read the CPU time of server %d\n", g_server_pid);
+  }
+  printf("\n");
   if (errs) fprintf(stderr, "echo_load: %ld errors; the first: %s\n", errs, g_first_error);
   return errs ? 1 : 0;
 }
