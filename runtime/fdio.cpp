@@ -164,12 +164,14 @@ ssize_t io_loop(const IoOp& op, F attempt) {
       else if (now >= deadline)
         return done ? ssize_t(done) : -EAGAIN;
     }
-    PollNode node;
+    // The G's own node (g.h), near what netpoll touches to wake the G.
+    PollNode& node = getg()->ionode;
     node.pd = pd;
     node.gen = op.gen;
     node.seq = seq;
     node.dir = uint8_t(op.dir);
     node.io = true;
+    node.closing = false;
     uint32_t st = pd_wait(&node, 1, deadline);
     if (st == kWaitClosed) return done ? ssize_t(done) : -EBADF;
     if (st == kWaitTimeout) return done ? ssize_t(done) : -EAGAIN;

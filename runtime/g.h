@@ -66,11 +66,44 @@ enum JoinState : uint32_t {
   kRecycled = 3,   // exited and given back
 };
 
+struct G;
 struct KeyBlock;
+struct PollDesc;
+
+// PollWait: a G's wait on fds (pollfd.cpp); every G has one (G.pollwait),
+// used by one wait at a time and touched by nobody once pd_wait returned.
+// The first party to move state out of Arming/Parked (CAS) owns the wakeup:
+// if it found Parked it readies the G, if it found Arming the G readies
+// itself when it commits its park (pd_wait). g is immutable.
+struct PollWait {
+  std::atomic<uint32_t> state{0};  // kWaitArming... (pollfd.h)
+  G* g = nullptr;
+};
+
+// PollNode: a waiter's place in one direction queue of one descriptor. A
+// poll() over 100 fds queues 100 nodes (on its stack) that share one
+// PollWait; a read or write waits with the G's own node (G.ionode).
+struct PollNode {
+  PollWait* w = nullptr;    // immutable while queued
+  PollDesc* pd = nullptr;   // immutable
+  uint32_t gen = 0;         // pd->gen the caller saw; a mismatch means closed
+  uint32_t seq = 0;         // pd->seq[dir] before the caller's last attempt
+  uint8_t dir = 0;          // PollDir
+  bool io = false;          // an I/O call (woken one at a time) vs poll/select (all)
+  bool closing = false;     // poll/select only: the fd was being closed when the
+                            // node was made (kind kClosing at gen); the node waits
+                            // for the close to finish (pd_close_end, or the reset
+                            // of a dup2 or of a hook that reuses the number)
+  bool queued = false;      // [pd->lock]
+  PollNode* prev = nullptr; // [pd->lock]
+  PollNode* next = nullptr; // [pd->lock]
+};
 
 // Layout: a switch touches the first cache line only (execute, the context
-// switch, sig_switch_in), so a G taken cold off a run queue costs one miss
-// there; the rest is read by the G itself or on slower paths.
+// switch, sig_switch_in), and netpoll waking a G in read() the first two, so
+// a G taken cold off a run queue or a wait queue costs one or two misses
+// (which runq_prefetch and netpoll ask for ahead); the rest is read by the G
+// itself or on slower paths.
 struct alignas(64) G {
   // --- the switch (scheduling: see GStatus for who may write status) ---
   std::atomic<GStatus> status{GStatus::kIdle};
@@ -88,6 +121,13 @@ struct alignas(64) G {
   // by anyone.
   std::atomic<uint64_t> sigmask{0};
   void* alt_sp = nullptr;      // the G's sigaltstack base (with alt_size below)
+
+  // --- the fd wait (second cache line: what netpoll touches to wake it) ---
+  // pollwait is the PollWait of the G's current wait on fds; ionode its
+  // place in the queue when that wait is one read or write (fdio.cpp).
+  // Owned by the G; wakers reach them only while queued (pollfd.cpp).
+  PollWait pollwait;
+  PollNode ionode;
 
   // --- identity (written at creation, read by anyone) ---
   uint64_t goid = 0;           // 1 = main; unique for the process lifetime

@@ -71,6 +71,9 @@ void runq_put(P* p, G* g, bool next);
 // runq_get: owner only; runnext first. inherit reports a runnext hit.
 G* runq_get(P* p, bool* inherit);
 bool runq_empty(P* p);
+// runq_prefetch: owner only. Starts loading what the switch to the next
+// queued G will touch (see p.cpp).
+void runq_prefetch(P* p);
 uint32_t runq_size(P* p);
 // runq_steal: take half of victim's queue into p's (p owned by the caller);
 // returns one G to run now, or nullptr.

@@ -19,8 +19,9 @@
 // Waiting. Unlike Go's pollDesc (one waiter per direction), C programs have
 // several threads blocked in accept() or read() on one fd, and poll() waits
 // on many fds at once. So each direction has a FIFO queue of PollNodes; a
-// node belongs to a PollWait on the waiting G's stack, and a G waiting on
-// many fds queues one node per fd, all sharing its PollWait. Whoever first
+// node belongs to the waiting G's PollWait (G.pollwait), and a G waiting on
+// many fds queues one node per fd (on its stack), all sharing its PollWait;
+// a read or write queues the G's own node (G.ionode). Whoever first
 // moves the PollWait out of Arming/Parked (a CAS) owns the wakeup: netpoll,
 // a deadline timer, close(), or a pass-on. Nobody readies a G that is still
 // on its stack: a claim of an Arming waiter only records the outcome, and
@@ -556,7 +557,8 @@ int pd_register(PollDesc* pd, int fd, uint32_t gen) {
 
 uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
   G* g = getg();
-  PollWait w;
+  PollWait& w = g->pollwait;  // nobody touched it since the last wait returned
+  w.state.store(kWaitArming, std::memory_order_relaxed);
   w.g = g;
   for (int i = 0; i < n; i++) {
     nodes[i].w = &w;
@@ -676,6 +678,26 @@ void pd_netpoll_ready(int fd, uint32_t gen, bool rd, bool wr, bool odd, G** list
   }
 }
 
+void pd_prefetch(int fd, bool waiters) {
+  PollDesc* pd = pd_get(fd);
+  if (pd == nullptr) return;
+  if (!waiters) {
+    __builtin_prefetch(pd, 1);
+    __builtin_prefetch(reinterpret_cast<char*>(pd) + 64, 1);
+    return;
+  }
+  // Read without the lock: the pointers may be stale, so they are only
+  // prefetched, never followed. A read or write waits with G.ionode, which
+  // sits in the G's second cache line after G.pollwait; the line before it
+  // holds the G's status and run-queue link (g.h).
+  for (int d = 0; d < 2; d++) {
+    auto* n = reinterpret_cast<char*>(__atomic_load_n(&pd->head[d], __ATOMIC_RELAXED));
+    if (n == nullptr) continue;
+    __builtin_prefetch(n, 1);
+    __builtin_prefetch(n - 64, 1);
+  }
+}
+
 bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq) {
   uint64_t want = (uint64_t(gen) << 32) | seq;
   if (pd->drained.load(std::memory_order_relaxed) != want) return false;
@@ -730,7 +752,7 @@ void pd_after_fork() {
   }
 }
 
-// pd_interrupt: the PollWait lives on g's stack; g->siglock keeps it there
+// pd_interrupt: the PollWait is g's own; g->siglock keeps it in this wait
 // (pd_wait clears park_record under it before returning), and the claim
 // decides between this interrupt, an event, a close and the deadline.
 void pd_interrupt(G* g) {

@@ -57,34 +57,7 @@ enum : uint32_t {
   kWaitInterrupted = 5,  // park_interrupt: a cancel or a signal (interrupt.h)
 };
 
-struct PollDesc;
-
-// PollWait: one waiting G, on its own stack for the duration of a wait. The
-// first party to move state out of Arming/Parked (CAS) owns the wakeup: if it
-// found Parked it readies the G, if it found Arming the G readies itself
-// when it commits its park (pd_wait). Everything else is immutable.
-struct PollWait {
-  std::atomic<uint32_t> state{kWaitArming};
-  G* g = nullptr;
-};
-
-// PollNode: a waiter's place in one direction queue of one descriptor. A
-// poll() over 100 fds queues 100 nodes that share one PollWait.
-struct PollNode {
-  PollWait* w = nullptr;    // immutable while queued
-  PollDesc* pd = nullptr;   // immutable
-  uint32_t gen = 0;         // pd->gen the caller saw; a mismatch means closed
-  uint32_t seq = 0;         // pd->seq[dir] before the caller's last attempt
-  uint8_t dir = 0;          // PollDir
-  bool io = false;          // an I/O call (woken one at a time) vs poll/select (all)
-  bool closing = false;     // poll/select only: the fd was being closed when the
-                            // node was made (kind kClosing at gen); the node waits
-                            // for the close to finish (pd_close_end, or the reset
-                            // of a dup2 or of a hook that reuses the number)
-  bool queued = false;      // [pd->lock]
-  PollNode* prev = nullptr; // [pd->lock]
-  PollNode* next = nullptr; // [pd->lock]
-};
+// PollWait and PollNode are defined in g.h: every G carries one of each.
 
 // PollDesc: the runtime's record of one fd number. Entries live in chunks
 // that are never freed, so a pointer to one stays valid forever.
@@ -245,6 +218,11 @@ bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq);
 void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq);
 // pd_no_drain: fd's reads may stop short with more queued (TCP_ULP was set).
 void pd_no_drain(int fd);
+
+// pd_prefetch starts loading fd's descriptor (waiters false) or the first
+// waiters queued on it (true: the descriptor should be loaded by then).
+// Prefetches only; never faults.
+void pd_prefetch(int fd, bool waiters);
 
 // pd_after_fork: in a fork child, forget every registration and waiter (the
 // child has a fresh epoll set and only the forking G).

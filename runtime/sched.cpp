@@ -733,6 +733,7 @@ static void execute(M* m, G* g, bool inherit, int64_t now) {
   } else {
     set_g(g);
   }
+  runq_prefetch(p);
   ctx::Transfer t = ctx::jump(g->ctx, m);
   if (own_tls) {
     tls_set_tp(m->tcb);

@@ -412,6 +412,11 @@ void tls_switch_in(void* m_tp, void* g_tp) {
   for (int i = 0; i < g_ncarry; i++) at<uintptr_t>(g_tp, g_carry_off[i]) = at<uintptr_t>(m_tp, g_carry_off[i]);
 }
 
+void tls_prefetch(void* g_tp) {
+  __builtin_prefetch(g_tp, 1);
+  for (int i = 0; i < g_ncarry; i++) __builtin_prefetch(static_cast<char*>(g_tp) + g_carry_off[i], 1);
+}
+
 void tls_switch_out(void* m_tp, void* g_tp) {
   for (int i = 0; i < g_ncarry; i++) at<uintptr_t>(m_tp, g_carry_off[i]) = at<uintptr_t>(g_tp, g_carry_off[i]);
 }

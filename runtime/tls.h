@@ -60,6 +60,9 @@ bool tls_in_arena(uintptr_t handle);
 // tls_switch_in / tls_switch_out lend the M's malloc state (tcache, arena)
 // to the G it runs and take it back: see tls.cpp.
 void tls_switch_in(void* m_tp, void* g_tp);
+// tls_prefetch asks the CPU to start loading the lines of g_tp's block that
+// a switch to it will touch (the carried words, the TCB's first line).
+void tls_prefetch(void* g_tp);
 void tls_switch_out(void* m_tp, void* g_tp);
 // tls_set_slot stores g in the current-G slot of the TLS block at tp.
 void tls_set_slot(void* tp, G* g);

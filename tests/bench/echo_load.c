@@ -33,8 +33,9 @@
 // rps is R/W; latencies are per round trip of the timed window, measured from
 // the first byte written to the last byte read; setup_s covers phases 1-2.
 // With ECHO_LOAD_SERVER_PID=PID in the environment the line ends with
-// server_cpu_us=U: the server's user + system CPU time (/proc/PID/stat)
-// during the timed window, per request counted.
+// server_cpu_us=U server_user_us=V: the server's user + system CPU time
+// (/proc/PID/stat) during the timed window per request counted, and the
+// user part of it.
 // Exits 1 if anything went wrong (errors > 0; the first is described on
 // stderr), 2 on bad usage.
 #define _GNU_SOURCE
@@ -66,7 +67,8 @@ static pthread_barrier_t g_gate;
 static double g_start, g_end;  // written by the barrier's serial thread
 static int g_server_pid;       // ECHO_LOAD_SERVER_PID; 0: not measured
 static long g_server_ticks0;   // its CPU ticks at the start of the window
-static long cpu_ticks(int pid);
+static long g_server_uticks0;  // the user part of them
+static long cpu_ticks(int pid, long* user);
 
 // Conn is one client connection, owned by one worker.
 struct Conn {
@@ -289,7 +291,7 @@ static void* run(void* arg) {
   pump(w, 0, t_begin + kWarmLimit);
   // Phase 3: everybody starts the clock together.
   if (pthread_barrier_wait(&g_gate) == PTHREAD_BARRIER_SERIAL_THREAD) {
-    g_server_ticks0 = cpu_ticks(g_server_pid);
+    g_server_ticks0 = cpu_ticks(g_server_pid, &g_server_uticks0);
     g_start = now_s();
     g_end = g_per_conn ? INFINITY : g_start + g_seconds;
   }
@@ -315,9 +317,9 @@ static double rank(const double* v, long n, double p) {
   return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
-// cpu_ticks returns utime + stime of process pid in clock ticks, -1 if
-// unknown (no pid, or /proc says nothing usable).
-static long cpu_ticks(int pid) {
+// cpu_ticks returns utime + stime of process pid in clock ticks (utime in
+// *user), -1 if unknown (no pid, or /proc says nothing usable).
+static long cpu_ticks(int pid, long* user) {
   if (pid <= 0) return -1;
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -331,6 +333,7 @@ static long cpu_ticks(int pid) {
   // After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt
   // majflt cmajflt utime stime.
   if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
+  *user = (long)ut;
   return (long)(ut + st);
 }
 
@@ -380,7 +383,7 @@ int main(int argc, char** argv) {
     errs += ws[i].errors;
     nlat += ws[i].nlat;
   }
-  long ticks1 = cpu_ticks(g_server_pid);
+  long uticks1 = 0, ticks1 = cpu_ticks(g_server_pid, &uticks1);
   double window = g_per_conn ? now_s() - g_start : g_seconds;
   double* all = malloc((size_t)(nlat + 1) * sizeof *all);
   long k = 0;
@@ -393,7 +396,9 @@ int main(int argc, char** argv) {
          rank(all, nlat, 0.90), rank(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0, g_start - t0, window);
   if (g_server_pid > 0) {
     if (g_server_ticks0 >= 0 && ticks1 >= 0 && reqs > 0)
-      printf(" server_cpu_us=%.2f", (double)(ticks1 - g_server_ticks0) / (double)sysconf(_SC_CLK_TCK) * 1e6 / (double)reqs);
+      printf(" server_cpu_us=%.2f server_user_us=%.2f",
+             (double)(ticks1 - g_server_ticks0) / (double)sysconf(_SC_CLK_TCK) * 1e6 / (double)reqs,
+             (double)(uticks1 - g_server_uticks0) / (double)sysconf(_SC_CLK_TCK) * 1e6 / (double)reqs);
     else
       fprintf(stderr, "echo_load: cannot read the CPU time of server %d\n", g_server_pid);
   }
