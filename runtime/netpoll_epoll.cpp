@@ -124,7 +124,7 @@ G* netpoll(int64_t delay_ns, int* n) {
   // that last ran long ago): ask for all of that ahead (pd_prefetch).
   for (int i = 0; i < r; i++)
     if (events[i].data.u64 != kBreakData) pd_prefetch(int(uint32_t(events[i].data.u64)), false);
-  constexpr int kAhead = 4;
+  constexpr int kAhead = 8;
   for (int i = 0; i < r && i < kAhead; i++)
     if (events[i].data.u64 != kBreakData) pd_prefetch(int(uint32_t(events[i].data.u64)), true);
   for (int i = 0; i < r; i++) {

@@ -61,7 +61,7 @@ void runq_prefetch(P* p) {
   auto* sp = static_cast<char*>(__atomic_load_n(reinterpret_cast<void**>(&first->ctx), __ATOMIC_RELAXED));
   void* tcb = __atomic_load_n(&first->tcb, __ATOMIC_RELAXED);
   if (sp)
-    for (int i = 0; i < 8; i++) __builtin_prefetch(sp + 64 * i, 1);
+    for (int i = 0; i < 4; i++) __builtin_prefetch(sp + 64 * i, 1);
   if (tcb) tls_prefetch(tcb);
 }
 
