@@ -601,6 +601,9 @@ int fd_accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
     if (pd) {
       in.rcvtimeo = pd->rcvtimeo.load(std::memory_order_relaxed);
       in.sndtimeo = pd->sndtimeo.load(std::memory_order_relaxed);
+      // A connection accepted from a TCP listener is plain TCP (an upper-layer
+      // protocol is set on it later, if ever: setsockopt ends the hint then).
+      in.tcp = pd_is_tcp(pd, fd, gen);
     }
     pd_created(int(r), in);
   }

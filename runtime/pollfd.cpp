@@ -254,6 +254,7 @@ void install_locked(PollDesc* pd, const FdInit& in) {
   pd->rcvtimeo.store(in.rcvtimeo, std::memory_order_relaxed);
   pd->sndtimeo.store(in.sndtimeo, std::memory_order_relaxed);
   pd->drained.store(0, std::memory_order_relaxed);
+  if (in.tcp) pd->tcp.store((uint64_t(pd->gen.load(std::memory_order_relaxed)) << 8) | kTcpYes, std::memory_order_relaxed);
   pd->kind.store(in.kind, std::memory_order_release);
 }
 
@@ -704,11 +705,9 @@ bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq) {
   return pd->drained.exchange(0, std::memory_order_relaxed) == want;
 }
 
-void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq) {
-  if (pd->nodrain_gen.load(std::memory_order_acquire) == gen) return;
+bool pd_is_tcp(PollDesc* pd, int fd, uint32_t gen) {
   uint64_t t = pd->tcp.load(std::memory_order_relaxed);
   if (t >> 8 != gen) {
-    // The first short read of this generation asks (one getsockopt).
     int proto = 0;
     uint32_t len = sizeof proto;
     bool yes = pd->sock_type == SOCK_STREAM && os::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
@@ -721,7 +720,12 @@ void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq) {
     t = (uint64_t(gen) << 8) | (yes ? kTcpYes : kTcpNo);
     pd->tcp.store(t, std::memory_order_relaxed);
   }
-  if ((t & 0xff) != kTcpYes) return;
+  return (t & 0xff) == kTcpYes;
+}
+
+void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq) {
+  if (pd->nodrain_gen.load(std::memory_order_acquire) == gen) return;
+  if (!pd_is_tcp(pd, fd, gen)) return;
   pd->drained.store((uint64_t(gen) << 32) | seq, std::memory_order_relaxed);
 }
 

@@ -125,6 +125,7 @@ struct FdInit {
   bool shared = false;
   int64_t rcvtimeo = 0;
   int64_t sndtimeo = 0;
+  bool tcp = false;  // known to be plain TCP (accepted from a TCP listener)
 };
 void pd_created(int fd, const FdInit& init);
 // pd_dup: newfd now shares oldfd's description (dup, dup2, dup3, F_DUPFD).
@@ -216,6 +217,9 @@ bool pd_drained_take(PollDesc* pd, uint32_t gen, uint32_t seq);
 // after the snapshot seq: record the hint if pd is a TCP socket with nothing
 // but plain readiness seen in this generation.
 void pd_drained_note(PollDesc* pd, int fd, uint32_t gen, uint32_t seq);
+// pd_is_tcp: whether pd (generation gen) is a plain TCP socket: TCP and no
+// upper-layer protocol. Asked once per generation (getsockopt), then cached.
+bool pd_is_tcp(PollDesc* pd, int fd, uint32_t gen);
 // pd_no_drain: fd's reads may stop short with more queued (TCP_ULP was set).
 void pd_no_drain(int fd);
 
