@@ -173,6 +173,107 @@ GMP_HOOK int raise(int s) noexcept {
   return e ? fail(e) : 0;
 }
 
+// --- the System V calls: sighold, sigrelse, sigignore, sigset, sigpause ---
+//
+// glibc makes these from its internal sigprocmask, sigaction and sigsuspend,
+// which no hook sees: they would change the kernel thread's mask (not the
+// G's) and sigpause would block the kernel thread. So each is the same
+// operation on the G here (POSIX/XSI semantics, as glibc 2.36 implements
+// them: an invalid number is EINVAL from sigaddset/sigdelset).
+
+namespace {
+
+// only: *set = {s}; false (errno EINVAL) if s is not a valid signal.
+bool only(int s, sigset_t* set) {
+  sigemptyset(set);
+  return sigaddset(set, s) == 0;
+}
+
+// pause_mask: the mask sigpause waits with. XSI (is_sig): the caller's mask
+// without sig. BSD: exactly the old-style int mask (bit i = signal i+1).
+bool pause_mask(int v, bool is_sig, bool green_mask, sigset_t* set) {
+  if (is_sig) {
+    if (green_mask)
+      sig_procmask(SIG_BLOCK, nullptr, set);
+    else
+      real::sigprocmask(SIG_BLOCK, nullptr, set);
+    return sigdelset(set, v) == 0;
+  }
+  sigemptyset(set);
+  for (int i = 0; i < 32; i++)
+    if (unsigned(v) & (1u << i)) sigaddset(set, i + 1);  // glibc's own signals stay out
+  return true;
+}
+
+int any_sigpause(int v, bool is_sig) {
+  sigset_t set;
+  bool g = green();
+  if (!pause_mask(v, is_sig, g, &set)) return -1;
+  if (!g) return real::sigsuspend(&set);
+  return fail(-sig_suspend(&set));
+}
+
+}  // namespace
+
+GMP_HOOK int sighold(int s) noexcept {
+  if (!on_a_g()) return real::sighold(s);
+  sigset_t set;
+  if (!only(s, &set)) return -1;
+  int e = sig_procmask(SIG_BLOCK, &set, nullptr);
+  return e ? fail(e) : 0;
+}
+
+GMP_HOOK int sigrelse(int s) noexcept {
+  if (!on_a_g()) return real::sigrelse(s);
+  sigset_t set;
+  if (!only(s, &set)) return -1;
+  int e = sig_procmask(SIG_UNBLOCK, &set, nullptr);
+  return e ? fail(e) : 0;
+}
+
+GMP_HOOK int sigignore(int s) noexcept {
+  if (!runtime_started()) return real::sigignore(s);
+  struct sigaction act {};
+  act.sa_handler = SIG_IGN;
+  sigemptyset(&act.sa_mask);
+  int e = sig_action(s, &act, nullptr);
+  return e ? fail(e) : 0;
+}
+
+// sigset: SIG_HOLD adds s to the mask and returns SIG_HOLD if it was there
+// already, else the current action; any other disposition becomes the
+// action (no flags, empty sa_mask) and s leaves the mask; the result is
+// SIG_HOLD if s was blocked, else the previous action.
+GMP_HOOK sighandler_t sigset(int s, sighandler_t disp) noexcept {
+  if (!on_a_g()) return real::sigset(s, disp);
+  sigset_t one, before;
+  if (!only(s, &one)) return SIG_ERR;
+  struct sigaction act {}, prev{};
+  int e;
+  if (disp == SIG_HOLD) {
+    e = sig_procmask(SIG_BLOCK, &one, &before);
+    if (e == 0 && !sigismember(&before, s)) e = sig_action(s, nullptr, &prev);
+  } else {
+    act.sa_handler = disp;
+    sigemptyset(&act.sa_mask);
+    e = sig_action(s, &act, &prev);
+    if (e == 0) e = sig_procmask(SIG_UNBLOCK, &one, &before);
+  }
+  if (e) {
+    errno = e;
+    return SIG_ERR;
+  }
+  return sigismember(&before, s) ? SIG_HOLD : prev.sa_handler;
+}
+
+// sigpause has three symbols: __xpg_sigpause (what <signal.h> binds
+// sigpause to for GCC), the BSD sigpause (glibc's default symbol, a mask),
+// and __sigpause(value, is_sig) behind both.
+GMP_HOOK int __xpg_sigpause(int s) { return any_sigpause(s, true); }
+GMP_HOOK int __sigpause(int v, int is_sig) { return any_sigpause(v, is_sig != 0); }
+GMP_HOOK int gmp_sigpause(int mask) __asm__("sigpause");
+GMP_HOOK int gmp_sigpause(int mask) { return any_sigpause(mask, false); }
+
 // --- set*id: every thread of the process changes credentials ---
 
 namespace {
