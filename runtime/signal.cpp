@@ -188,8 +188,14 @@ struct SigNode {
   SigNode* next;
 };
 namespace {
+// kPool nodes in one reservation, handed out in order the first time and
+// recycled through the free list after: only the pages of nodes ever used
+// become resident (linking all 4096 at start made 544 KiB resident in every
+// preloaded process). All three guarded by g_pool_lock.
 constexpr int kPool = 4096;
 SigNode* g_pool_free = nullptr;
+SigNode* g_pool_base = nullptr;
+int g_pool_used = 0;
 SpinLock g_pool_lock;
 
 SigNode* node_get(const siginfo_t& info) {
@@ -197,7 +203,10 @@ SigNode* node_get(const siginfo_t& info) {
   {
     Guard<SpinLock> l(g_pool_lock);
     n = g_pool_free;
-    if (n) g_pool_free = n->next;
+    if (n)
+      g_pool_free = n->next;
+    else if (g_pool_base != nullptr && g_pool_used < kPool)
+      n = &g_pool_base[g_pool_used++];
   }
   if (n) {
     n->info = info;
@@ -773,14 +782,8 @@ void sig_init() {
   dl_iterate_phdr(find_text, reinterpret_cast<void*>(&sig_init));
   os::user_io_text(&g_user_io_lo, &g_user_io_hi);
   ring_init();
-  void* mem = os::mmap_anon(sizeof(SigNode) * kPool, true);
-  if (mem) {
-    auto* nodes = static_cast<SigNode*>(mem);
-    for (int i = kPool - 1; i >= 0; i--) {
-      nodes[i].next = g_pool_free;
-      g_pool_free = &nodes[i];
-    }
-  }
+  g_pool_base = static_cast<SigNode*>(os::mmap_anon(sizeof(SigNode) * kPool, true));
+  g_pool_used = 0;
   // glibc's sigreturn trampoline: reinstall any action through glibc and
   // read it back raw.
   struct sigaction cur;
