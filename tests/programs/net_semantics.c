@@ -174,7 +174,11 @@ int main(void) {
   pthread_join(t, NULL);
   printf("recv MSG_WAITALL 10 over two writes: %zd \"%.*s\"\n", rd.r, (int)(rd.r > 0 ? rd.r : 0), rd.buf);
 
-  // 5. SO_RCVTIMEO expires with EAGAIN after the set time.
+  // 5. SO_RCVTIMEO expires with EAGAIN after the set time, also right
+  // after a short read (which told a runtime the socket is drained).
+  write(c, "xy", 2);
+  ssize_t sr = recv(s, buf, sizeof buf, 0);
+  printf("short read: %zd\n", sr);
   struct timeval tv = {0, 150000};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   double t0 = now_ms();
