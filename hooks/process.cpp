@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "hooks/hook.h"
@@ -41,6 +42,10 @@ GMP_HOOK int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) {
 }
 GMP_HOOK int system(const char* cmd) {
   return blocking(cmd != nullptr, [&] { return real::system(cmd); });
+}
+// pclose waits for the child (glibc's internal waitpid, which no hook sees).
+GMP_HOOK int pclose(FILE* f) {
+  return blocking(f != nullptr, [&] { return real::pclose(f); });
 }
 
 // fork: the child keeps only the calling G (runtime/fork.cpp). vfork is

@@ -1,6 +1,6 @@
 /* A 2 ms ticker thread must keep ticking while another thread blocks its
  * kernel thread in ways no hook can turn into a green park: a CPU spin, a raw
- * syscall instruction, stdio into a pipe nobody reads yet, waitpid, flock,
+ * syscall instruction, stdio into a pipe nobody reads yet, waitpid, pclose, flock,
  * fsync, getaddrinfo, a process-shared mutex (glibc's own futex) held by a
  * sleeping thread, and pthread_once whose init sleeps. Natively the ticker
  * runs on its own kernel thread; under libgmp with GOMAXPROCS=1 it only runs
@@ -97,6 +97,17 @@ static void *waiter(void *a) {
   int st = 0;
   if (waitpid(pid, &st, 0) != pid) return (void *)-2;
   return (void *)(long)WEXITSTATUS(st);
+}
+
+// popener: popen a child that sleeps, read its line, and pclose (which
+// waits for it); the result is its exit status.
+static void *popener(void *a) {
+  FILE *f = popen("sleep 0.3; echo done; exit 3", "r");
+  if (!f) return (void *)-1;
+  char line[16] = "";
+  if (!fgets(line, sizeof line, f) || strcmp(line, "done\n") != 0) return (void *)-2;
+  int st = pclose(f);
+  return (void *)(long)(WIFEXITED(st) ? WEXITSTATUS(st) : -3);
 }
 
 static char lockpath[64];
@@ -202,6 +213,7 @@ int main(void) {
   ok &= run("sendfile into a pipe whose reader sleeps", sendfile_writer, slow_reader, 512 * 1024);
   unlink(sfpath);
   ok &= run("waitpid for a child that sleeps", waiter, NULL, 0);
+  ok &= run("popen + pclose of a child that sleeps", popener, NULL, 3);
   snprintf(lockpath, sizeof lockpath, "/tmp/gmp-flock-%d", (int)getpid());
   close(open(lockpath, O_CREAT | O_RDWR, 0600));
   ok &= run("flock held by a sleeping thread", lock_holder, lock_waiter, 0);
