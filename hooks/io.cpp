@@ -297,6 +297,19 @@ GMP_HOOK int eventfd(unsigned int init, int flags) noexcept {
   return r;
 }
 
+// eventfd_read / eventfd_write are glibc's read/write of 8 bytes, made with
+// its internal read and write, which no hook sees: a blocked eventfd_read
+// would hold its kernel thread. Here they are the hooked read and write.
+GMP_HOOK int eventfd_read(int fd, eventfd_t* value) {
+  if (!green()) return real::eventfd_read(fd, value);
+  return hook_result(fd_read(fd, value, sizeof *value)) == ssize_t(sizeof *value) ? 0 : -1;
+}
+
+GMP_HOOK int eventfd_write(int fd, eventfd_t value) {
+  if (!green()) return real::eventfd_write(fd, value);
+  return hook_result(fd_write(fd, &value, sizeof value)) == ssize_t(sizeof value) ? 0 : -1;
+}
+
 GMP_HOOK int timerfd_create(clockid_t clk, int flags) noexcept {
   int r = real::timerfd_create(clk, flags);
   if (r >= 0 && bookkeeping()) stream_created(r, flags & TFD_NONBLOCK);

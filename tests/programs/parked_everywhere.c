@@ -1,13 +1,14 @@
 // gmp: no-compare
 /* Proves every blocking hook family really parks green threads: 200 threads
  * each block in one of mutex, condvar, rwlock, barrier, semaphore, join,
- * once and nanosleep at the same time, then main reads the kernel thread
+ * once, nanosleep and eventfd_read at the same time, then main reads the kernel thread
  * count. Natively that is 1 + 200 + ...; preloaded it must stay near
  * GOMAXPROCS (checked by tests/checks/threads.sh). If any hook did not fire,
  * its callers would block their kernel threads and the program would hang
  * with GOMAXPROCS=1. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static sem_t started;
 static int go_cond;
 static pthread_t sleeper;
+static int efd;
 
 static void once_init(void) { usleep(300000); }
 static void *locker(void *a) { sem_post(&started); pthread_mutex_lock(&mu); pthread_mutex_unlock(&mu); return a; }
@@ -38,6 +40,7 @@ static void *barrier(void *a) { sem_post(&started); pthread_barrier_wait(&bar); 
 static void *semwait(void *a) { sem_post(&started); sem_wait(&sem); return a; }
 static void *sleepy(void *a) { sem_post(&started); struct timespec ts = {0, 300000000}; nanosleep(&ts, NULL); return a; }
 static void *oncer(void *a) { sem_post(&started); pthread_once(&once, once_init); return a; }
+static void *evreader(void *a) { sem_post(&started); eventfd_t v; eventfd_read(efd, &v); return a; }
 static void *joiner(void *a) { sem_post(&started); pthread_join(sleeper, NULL); return a; }
 
 static int kernel_threads(void) {
@@ -47,11 +50,12 @@ static int kernel_threads(void) {
 }
 
 int main(void) {
-  void *(*fns[])(void *) = {locker, waiter, reader, barrier, semwait, sleepy, oncer};
+  void *(*fns[])(void *) = {locker, waiter, reader, barrier, semwait, sleepy, oncer, evreader};
   int nf = sizeof fns / sizeof fns[0];
-  pthread_t t[8 * PER + 1];
+  pthread_t t[9 * PER + 1];
   int n = 0;
   sem_init(&sem, 0, 0); sem_init(&started, 0, 0);
+  efd = eventfd(0, EFD_SEMAPHORE);  /* each eventfd_read takes one */
   pthread_barrier_init(&bar, NULL, PER + 1);
   pthread_mutex_lock(&mu);
   pthread_rwlock_wrlock(&rw);
@@ -68,6 +72,7 @@ int main(void) {
   pthread_rwlock_unlock(&rw);
   pthread_barrier_wait(&bar);
   for (int i = 0; i < PER; i++) sem_post(&sem);
+  eventfd_write(efd, PER);
   for (int i = 0; i < n; i++) pthread_join(t[i], NULL); /* joiner joined sleeper */
   printf("joined %d\n", n + 1);
   return 0;
