@@ -1,13 +1,16 @@
 // hooks/file.cpp — file calls that block in the kernel and cannot be polled:
 // the syscall path (entersyscall / exitsyscall; sysmon hands the P off if
-// the call lasts). Lock waits hand the P off at once.
+// the call lasts). Lock waits hand the P off at once. System V message
+// queues and semaphores, POSIX message queues: the same.
 //
 // open/openat are here because opening a FIFO blocks until the other end
 // opens; the *at and 64 variants and glibc's fortified __open_2 forms all
 // route through one helper.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <mqueue.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -102,6 +105,40 @@ GMP_HOOK ssize_t msgrcv(int id, void* msg, size_t size, long type, int flags) {
 GMP_HOOK int msgsnd(int id, const void* msg, size_t size, int flags) {
   if (flags & IPC_NOWAIT) return real::msgsnd(id, msg, size, flags);
   return in_syscall([&] { return real::msgsnd(id, msg, size, flags); });
+}
+
+// System V semaphores: a semop that may wait is a lock wait (the P goes at
+// once); one whose every operation has IPC_NOWAIT runs as is.
+namespace {
+bool may_wait(const sembuf* sops, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!(sops[i].sem_flg & IPC_NOWAIT)) return true;
+  return false;
+}
+}  // namespace
+GMP_HOOK int semop(int id, sembuf* sops, size_t n) noexcept {
+  if (!may_wait(sops, n)) return real::semop(id, sops, n);
+  return in_long_syscall([&] { return real::semop(id, sops, n); });
+}
+GMP_HOOK int semtimedop(int id, sembuf* sops, size_t n, const timespec* ts) noexcept {
+  if (!may_wait(sops, n)) return real::semtimedop(id, sops, n, ts);
+  return in_long_syscall([&] { return real::semtimedop(id, sops, n, ts); });
+}
+
+// POSIX message queues: a receive usually waits (the P goes at once), a
+// send only when the queue is full. O_NONBLOCK queues return at once either
+// way, and the syscall path costs them little.
+GMP_HOOK ssize_t mq_receive(mqd_t q, char* msg, size_t len, unsigned* prio) {
+  return in_long_syscall([&] { return real::mq_receive(q, msg, len, prio); });
+}
+GMP_HOOK ssize_t mq_timedreceive(mqd_t q, char* msg, size_t len, unsigned* prio, const timespec* ts) {
+  return in_long_syscall([&] { return real::mq_timedreceive(q, msg, len, prio, ts); });
+}
+GMP_HOOK int mq_send(mqd_t q, const char* msg, size_t len, unsigned prio) {
+  return in_syscall([&] { return real::mq_send(q, msg, len, prio); });
+}
+GMP_HOOK int mq_timedsend(mqd_t q, const char* msg, size_t len, unsigned prio, const timespec* ts) {
+  return in_syscall([&] { return real::mq_timedsend(q, msg, len, prio, ts); });
 }
 
 // Copies between descriptors in the kernel: they block like the I/O they do

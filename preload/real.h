@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <sys/file.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
+#include <mqueue.h>
 #include <sys/sendfile.h>
 #include <netdb.h>
 #include <fcntl.h>
