@@ -90,7 +90,8 @@
 // other credentials, a datagram socket at every datagram, an upper-layer
 // protocol on TCP (TCP_ULP: kTLS) at records, and none says so in its events
 // (net_boundaries hangs on a version that skipped the first). The protocol
-// and ULP are asked once per generation; setsockopt(TCP_ULP) ends the hint.
+// and ULP are asked once per generation (a connection accepted from a TCP
+// listener is known to be plain TCP); setsockopt(TCP_ULP) ends the hint.
 // Measured: one system call less per echo request, ~10% less server CPU.
 //
 // Locks: each entry's SpinLock guards its queues, nb_users/saved_fl, and all
