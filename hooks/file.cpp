@@ -107,22 +107,15 @@ GMP_HOOK int msgsnd(int id, const void* msg, size_t size, int flags) {
   return in_syscall([&] { return real::msgsnd(id, msg, size, flags); });
 }
 
-// System V semaphores: a semop that may wait is a lock wait (the P goes at
-// once); one whose every operation has IPC_NOWAIT runs as is.
-namespace {
-bool may_wait(const sembuf* sops, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!(sops[i].sem_flg & IPC_NOWAIT)) return true;
-  return false;
-}
-}  // namespace
+// System V semaphores: a semop may wait like a lock, or return at once
+// (IPC_NOWAIT, a free semaphore); the syscall path costs the second little
+// and sysmon hands the P off from the first. The operations are not read
+// here: the kernel validates them (E2BIG, EFAULT, EINVAL) as native.
 GMP_HOOK int semop(int id, sembuf* sops, size_t n) noexcept {
-  if (!may_wait(sops, n)) return real::semop(id, sops, n);
-  return in_long_syscall([&] { return real::semop(id, sops, n); });
+  return in_syscall([&] { return real::semop(id, sops, n); });
 }
 GMP_HOOK int semtimedop(int id, sembuf* sops, size_t n, const timespec* ts) noexcept {
-  if (!may_wait(sops, n)) return real::semtimedop(id, sops, n, ts);
-  return in_long_syscall([&] { return real::semtimedop(id, sops, n, ts); });
+  return in_syscall([&] { return real::semtimedop(id, sops, n, ts); });
 }
 
 // POSIX message queues: a receive usually waits (the P goes at once), a

@@ -10,6 +10,7 @@
 
 #include "hooks/hook.h"
 #include "runtime/fork.h"
+#include "runtime/pollfd.h"
 
 using namespace gmp;
 
@@ -43,9 +44,20 @@ GMP_HOOK int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) {
 GMP_HOOK int system(const char* cmd) {
   return blocking(cmd != nullptr, [&] { return real::system(cmd); });
 }
-// pclose waits for the child (glibc's internal waitpid, which no hook sees).
+// pclose waits for the child (glibc's internal waitpid, which no hook sees),
+// and closes the stream's fd as fclose does: the descriptor table is told
+// (close_begin/end) so that parked waiters wake and a reused number starts
+// fresh.
 GMP_HOOK int pclose(FILE* f) {
-  return blocking(f != nullptr, [&] { return real::pclose(f); });
+  if (f == nullptr || !runtime_started() || pd_foreign_process())
+    return blocking(f != nullptr, [&] { return real::pclose(f); });
+  int saved = errno;
+  int fd = real::fileno(f);
+  errno = saved;
+  if (fd >= 0) pd_close_begin(fd);
+  int r = blocking(true, [&] { return real::pclose(f); });
+  if (fd >= 0) pd_close_end(fd);
+  return r;
 }
 
 // fork: the child keeps only the calling G (runtime/fork.cpp). vfork is

@@ -63,6 +63,7 @@
 #include "runtime/signal.h"
 #include "runtime/os.h"
 #include "runtime/pollfd.h"
+#include "runtime/sched_internal.h"
 
 namespace gmp {
 
@@ -116,6 +117,7 @@ ssize_t io_loop(const IoOp& op, F attempt) {
   size_t done = 0;
   int64_t deadline = 0;
   int spurious = 0;
+  bool skipped = false;  // the first attempt was skipped on the drained hint
   for (bool first = true;; first = false) {
     uint32_t seq = pd->seq[op.dir].load(std::memory_order_acquire);
     // A retry must never touch the number if it was closed (and maybe
@@ -125,8 +127,22 @@ ssize_t io_loop(const IoOp& op, F attempt) {
       return done ? ssize_t(done) : -EBADF;
     // Known drained since seq, and nothing reported since: the attempt
     // would say EAGAIN; go straight to the wait (which checks seq again).
+    // Data that arrived after the snapshot has an event in epoll's ready
+    // list; an M blocked in the poller wakes for it at once, but with every
+    // P busy nobody may poll for a while, so the read notes itself in
+    // sched.skip_since and find_runnable polls within kDrainedPollNs. Not on
+    // a description other numbers or processes share: it may be made
+    // O_NONBLOCK, or read, elsewhere. A skipped read that would end without
+    // data (timeout, signal) makes its one real attempt first (`skipped`).
     bool skip = first && op.drain && op.timeo >= 0 && !pd->nonblock.load(std::memory_order_relaxed) &&
-                pd_drained_take(pd, op.gen, seq);
+                !pd->shared.load(std::memory_order_relaxed) && pd_drained_take(pd, op.gen, seq);
+    if (skip) {
+      skipped = true;
+      if (sched.skip_since.load(std::memory_order_relaxed) == 0) {
+        int64_t zero = 0;
+        sched.skip_since.compare_exchange_strong(zero, os::nanotime(), std::memory_order_relaxed);
+      }
+    }
     ssize_t r = skip ? -EAGAIN : attempt(done);
     if (r == kRetry) {
       // RWF_NOWAIT gives up on a contended pipe lock although the pipe is
@@ -174,6 +190,18 @@ ssize_t io_loop(const IoOp& op, F attempt) {
     node.closing = false;
     uint32_t st = pd_wait(&node, 1, deadline);
     if (st == kWaitClosed) return done ? ssize_t(done) : -EBADF;
+    if (skipped && (st == kWaitTimeout || st == kWaitInterrupted)) {
+      // The read was never tried: the data may have been there (its event
+      // not yet harvested). Native would have returned it.
+      skipped = false;
+      if (st == kWaitInterrupted) test_cancel();
+      ssize_t got = attempt(0);
+      if (got >= 0 || (got != -EAGAIN && got != kRetry)) {
+        if (pd->nio[op.dir].load(std::memory_order_relaxed) != 0) pd_pass_on(pd, op.dir);
+        if (st == kWaitInterrupted) sig_after_interrupt(false);
+        return got;
+      }
+    }
     if (st == kWaitTimeout) return done ? ssize_t(done) : -EAGAIN;
     if (st == kWaitInterrupted) {  // see "Interrupts" above
       test_cancel();
@@ -351,6 +379,7 @@ ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, sock
     return os::recvfrom(fd, p, n - done, fl, from, from ? fromlen : nullptr);
   };
   test_cancel();
+  if (flags & MSG_OOB) pd_no_drain(fd);  // the urgent byte taken, its EPOLLPRI is gone
   if (flags & MSG_DONTWAIT) return real_call(0, flags);
   uint32_t gen;
   PollDesc* pd = pd_classify(fd, &gen);
@@ -366,6 +395,7 @@ ssize_t fd_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, sock
 
 ssize_t fd_recvmsg(int fd, msghdr* msg, int flags) {
   test_cancel();
+  if (flags & MSG_OOB) pd_no_drain(fd);  // as fd_recvfrom
   if (flags & MSG_DONTWAIT) return os::recvmsg(fd, msg, flags);
   uint32_t gen;
   PollDesc* pd = pd_classify(fd, &gen);

@@ -566,7 +566,10 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     nodes[i].w = &w;
     nodes[i].queued = false;
   }
-  uint32_t early = 0;
+  // The clock first: the vDSO is outside our text, where the signal
+  // trampoline treats the G as in program code and may run a handler that
+  // never returns (siglongjmp) — it must not leave nodes linked.
+  uint32_t early = deadline != 0 && deadline <= os::nanotime() ? uint32_t(kWaitTimeout) : 0u;
   for (int i = 0; i < n && early == 0; i++) {
     PollNode* nd = &nodes[i];
     PollDesc* pd = nd->pd;
@@ -580,7 +583,6 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     else
       enqueue(pd, nd);
   }
-  if (early == 0 && deadline != 0 && deadline <= os::nanotime()) early = kWaitTimeout;
   // Interruptible (interrupt.h): publish the wait, then look for a pending
   // cancel or signal; pd_interrupt claims the wait under g->siglock.
   {

@@ -570,6 +570,17 @@ top:
     Guard<Lock> l(sched.lock);
     if (G* g = globrunq_get_locked(p, 1)) return g;
   }
+  // A read parked on the drained hint a while ago, and nobody has polled
+  // since: its data may be waiting behind an unharvested event.
+  if (int64_t s = sched.skip_since.load(std::memory_order_relaxed);
+      s != 0 && now - s > kDrainedPollNs && sched.lastpoll.load() != 0 &&
+      sched.skip_since.compare_exchange_strong(s, 0, std::memory_order_relaxed)) {
+    int n;
+    if (G* list = netpoll(0, &n)) {
+      stats_add(kStatNetpollWakeups, n);
+      inject_list(list, n, p);
+    }
+  }
   if (G* g = runq_get(p, inherit)) return g;
   if (sched.runqsize.load(std::memory_order_relaxed) > 0) {
     Guard<Lock> l(sched.lock);

@@ -39,7 +39,17 @@ struct Sched {
   // it is the nanotime of the last poll. pollUntil is when that M wakes.
   std::atomic<int64_t> lastpoll{0};
   std::atomic<int64_t> poll_until{0};
+  // skip_since: the nanotime at which a read first parked on the drained
+  // hint (without trying) since the last forced poll, or 0. Data that came
+  // before such a read has an event nobody may harvest soon when every P is
+  // busy, so find_runnable polls once it is kDrainedPollNs old ("Drained" in
+  // pollfd.cpp). Set by that read (CAS from 0), cleared by the poller (CAS).
+  std::atomic<int64_t> skip_since{0};
 };
+
+// kDrainedPollNs bounds how long an event for a read that parked on the
+// drained hint may wait for a poll while every P has work.
+constexpr int64_t kDrainedPollNs = 1000000;
 
 extern Sched sched;
 

@@ -8,10 +8,22 @@
  * event for the rest was already reported. A reader thread blocks in read()
  * before the data is sent, and each writer step waits until the reader has
  * consumed the previous part, so the parts are the same natively and
- * preloaded. */
+ * preloaded.
+ *
+ * The last cases read data that arrived while every other thread kept the
+ * CPU busy (so nothing may have noticed it yet): after the urgent byte was
+ * taken with MSG_OOB, with SO_RCVTIMEO set, and through a dup'd number of a
+ * description another number made O_NONBLOCK. Each must return the data as
+ * native. And a number freed by pclose and reused for a FIFO reads what
+ * arrives later. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -168,11 +180,120 @@ static void unix_rights(void) {
   close(sv[1]);
 }
 
+static volatile int stop_spin;
+static void *spinner(void *arg) {
+  (void)arg;
+  while (!stop_spin) sched_yield();
+  return NULL;
+}
+
+static int spin_w = -1;
+static void *late_writer(void *arg) {
+  usleep(20000);
+  if (write(spin_w, arg, strlen(arg)) < 0) perror("write");
+  return NULL;
+}
+
+// busy_reads: a first read that waits (and comes back short), then, while a
+// spinner thread keeps the CPU, the case's data is sent and `second` reads.
+static void busy_reads(const char *tag, int mode) {
+  int w;
+  int s = tcp_pair(&w);
+  if (s < 0) {
+    printf("tcp setup failed\n");
+    return;
+  }
+  char buf[100];
+  spin_w = w;
+  pthread_t lw, sp;
+  pthread_create(&lw, NULL, late_writer, "xy");
+  ssize_t n = read(s, buf, sizeof buf);
+  printf("%s first read: %zd\n", tag, n);
+  pthread_join(lw, NULL);
+  stop_spin = 0;
+  pthread_create(&sp, NULL, spinner, NULL);
+  usleep(1000);
+  int rd = s;
+  if (mode == 0) {  // urgent byte, taken before the plain read
+    send(w, "ABU", 3, MSG_OOB);
+    send(w, "CD", 2, 0);
+    usleep(1000);
+    char ch = 0;
+    n = recv(s, &ch, 1, MSG_OOB);
+    printf("%s oob: %zd '%c'\n", tag, n, n == 1 ? ch : '-');
+  } else if (mode == 1) {  // a receive timeout
+    struct timeval tv = {0, 3000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    send(w, "cd", 2, 0);
+    usleep(200);
+  } else {  // O_NONBLOCK set through another number
+    rd = dup(s);
+    send(w, "ab", 2, 0);
+    usleep(5000);
+    n = read(rd, buf, sizeof buf);
+    printf("%s dup read: %zd\n", tag, n);
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+    send(w, "cd", 2, 0);
+    usleep(5000);
+  }
+  for (int i = 0; i < (mode == 0 ? 2 : 1); i++) {
+    n = read(rd, buf, sizeof buf);
+    if (n < 0)
+      printf("%s read %d: %s\n", tag, i, strerror(errno));
+    else
+      printf("%s read %d: %zd \"%.*s\"\n", tag, i, n, (int)n, buf);
+  }
+  stop_spin = 1;
+  pthread_join(sp, NULL);
+  if (rd != s) close(rd);
+  close(s);
+  close(w);
+}
+
+// popen_reuse: pclose frees the stream's number; a FIFO opened next gets it,
+// and a read on it waits for a writer that comes later.
+static void popen_reuse(void) {
+  FILE *f = popen("echo from child", "r");
+  if (!f) {
+    printf("popen failed\n");
+    return;
+  }
+  int n = fileno(f);
+  struct pollfd p = {n, POLLIN, 0};
+  poll(&p, 1, 5000);
+  char b[32];
+  if (fgets(b, sizeof b, f)) printf("popen: %s", b);
+  printf("pclose: %d\n", pclose(f));
+  char dir[] = "/tmp/net_boundaries.XXXXXX";
+  if (!mkdtemp(dir)) {
+    printf("mkdtemp failed\n");
+    return;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  mkfifo(path, 0600);
+  int fd = open(path, O_RDWR);
+  printf("fifo got the same number: %s\n", fd == n ? "yes" : "no");
+  spin_w = fd;
+  pthread_t t;
+  pthread_create(&t, NULL, late_writer, "late");
+  ssize_t r = read(fd, b, sizeof b);
+  printf("fifo read: %zd \"%.*s\"\n", r, r > 0 ? (int)r : 0, b);
+  pthread_join(t, NULL);
+  close(fd);
+  unlink(path);
+  rmdir(dir);
+}
+
 int main(void) {
   sem_init(&consumed, 0, 0);
   tcp_urgent();
   tcp_last_words(0);
   tcp_last_words(1);
   unix_rights();
+  busy_reads("oob", 0);
+  busy_reads("timeo", 1);
+  busy_reads("shared", 2);
+  popen_reuse();
   return 0;
 }

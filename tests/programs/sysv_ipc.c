@@ -88,6 +88,12 @@ int main(void) {
   take.sem_flg = 0;
   r = semtimedop(semid, &take, 1, &rel);
   printf("semtimedop 50 ms on 0: %d %s\n", r, r < 0 ? strerror(errno) : "");
+  // Bad arguments are the kernel's to judge: too many operations, a bad
+  // pointer.
+  r = semop(semid, &take, (size_t)1 << 20);
+  printf("semop with 2^20 operations: %d %s\n", r, r < 0 ? strerror(errno) : "");
+  r = semop(semid, (struct sembuf *)8, 1);
+  printf("semop with a bad pointer: %d %s\n", r, r < 0 ? strerror(errno) : "");
   semctl(semid, 0, IPC_RMID);
 
   // System V message queue: a receiver waits for type 7.
