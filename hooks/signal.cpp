@@ -274,6 +274,44 @@ GMP_HOOK int __sigpause(int v, int is_sig) { return any_sigpause(v, is_sig != 0)
 GMP_HOOK int gmp_sigpause(int mask) __asm__("sigpause");
 GMP_HOOK int gmp_sigpause(int mask) { return any_sigpause(mask, false); }
 
+// --- longjmp out of a handler ---
+//
+// glibc's siglongjmp (longjmp, _longjmp and siglongjmp are one function;
+// __longjmp_chk is the fortified one) restores a saved mask with its internal
+// sigprocmask, which changes the kernel thread's mask and not the G's: a
+// handler that jumps out (a SIGSEGV handler's siglongjmp) left the G
+// blocking the signal and whatever sa_mask added, and, jumping to the frame
+// the fault came from, still counted as inside the handler (so its hooks
+// would never park). sig_longjmp settles both first — the mask may deliver
+// what it unblocks, as the kernel would at the same point — and glibc's then
+// sets the same mask on the kernel thread.
+namespace {
+inline void jump_mask(struct __jmp_buf_tag* env) {
+  if (on_a_g()) sig_longjmp(env);
+}
+}  // namespace
+
+GMP_HOOK void gmp_longjmp(struct __jmp_buf_tag* env, int val) __asm__("longjmp");
+GMP_HOOK void gmp_longjmp(struct __jmp_buf_tag* env, int val) {
+  jump_mask(env);
+  real::longjmp(env, val);
+}
+GMP_HOOK void gmp__longjmp(struct __jmp_buf_tag* env, int val) __asm__("_longjmp");
+GMP_HOOK void gmp__longjmp(struct __jmp_buf_tag* env, int val) {
+  jump_mask(env);
+  real::_longjmp(env, val);
+}
+GMP_HOOK void gmp_siglongjmp(struct __jmp_buf_tag* env, int val) __asm__("siglongjmp");
+GMP_HOOK void gmp_siglongjmp(struct __jmp_buf_tag* env, int val) {
+  jump_mask(env);
+  real::siglongjmp(env, val);
+}
+GMP_HOOK void gmp___longjmp_chk(struct __jmp_buf_tag* env, int val) __asm__("__longjmp_chk");
+GMP_HOOK void gmp___longjmp_chk(struct __jmp_buf_tag* env, int val) {
+  jump_mask(env);
+  real::__longjmp_chk(env, val);
+}
+
 // --- set*id: every thread of the process changes credentials ---
 
 namespace {

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -36,6 +37,8 @@ int __openat64_2(int dirfd, const char* path, int flags);
 void __pthread_register_cancel(__pthread_unwind_buf_t* buf);
 void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf);
 void __pthread_unwind_next(__pthread_unwind_buf_t* buf) __attribute__((__noreturn__));
+// The fortified longjmp (bits/setjmp2.h declares it only under _FORTIFY_SOURCE).
+void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((__noreturn__));
 }
 
 namespace gmp::real {

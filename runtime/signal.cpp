@@ -53,6 +53,7 @@
 #include "runtime/signal.h"
 
 #include <cerrno>
+#include <setjmp.h>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -775,6 +776,24 @@ bool sig_in_handler(G* g) {
     return false;
   }
   return true;
+}
+
+void sig_longjmp(const void* envp) {
+  G* g = getg();
+  if (g == nullptr || g->is_g0) return;
+  auto* env = static_cast<const __jmp_buf_tag*>(envp);
+  if (g->sig_depth > 0) {
+    // The saved stack pointer, mangled as glibc's PTR_MANGLE does on x86_64
+    // (xor with the pointer guard at %fs:0x30, then rotate left by 17).
+    uintptr_t guard;
+    __asm__ volatile("mov %%fs:0x30, %0" : "=r"(guard));
+    uintptr_t v = uintptr_t(env->__jmpbuf[6]);
+    uintptr_t sp = ((v >> 17) | (v << 47)) ^ guard;
+    // At or above where the outermost handler interrupted the G, on the
+    // same stack: the jump leaves every handler.
+    if (sp >= g->sig_sp && sp - g->sig_sp < (8u << 20)) g->sig_depth = 0;
+  }
+  if (env->__mask_was_saved) sig_procmask(SIG_SETMASK, &env->__saved_mask, nullptr);
 }
 
 void sig_init() {

@@ -72,6 +72,10 @@ int sig_kill_g(G* g, int s, const union sigval* value);
 int sig_wait(const sigset_t* set, siginfo_t* info, int64_t deadline);
 // sig_suspend: sigsuspend/pause. Always returns -EINTR (or -EFAULT).
 int sig_suspend(const sigset_t* mask);
+// sig_longjmp: the current G is about to longjmp to env (a
+// struct __jmp_buf_tag): if that leaves the handlers it is in, it is in none
+// any more; a mask sigsetjmp saved becomes the G's mask (hooks/signal.cpp).
+void sig_longjmp(const void* env);
 // sig_setxid: the set*id family for every thread of the process (glibc's
 // own broadcast reads the thread pointer, which is a G's). Returns the raw
 // syscall result (-errno on failure).
