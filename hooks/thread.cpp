@@ -7,6 +7,8 @@
 
 #include "hooks/hook.h"
 #include "runtime/cancel.h"
+#include "runtime/kthread.h"
+#include "runtime/signal.h"
 #include "runtime/os.h"
 #include "runtime/sleep.h"
 #include "runtime/thread.h"
@@ -156,40 +158,94 @@ GMP_HOOK void pthread_testcancel() {
 
 // Functions that hand a pthread_t's kernel tid to the kernel. glibc would read
 // a "tid" out of libgmp's handle and apply it to whatever task has that id, so
-// a green thread's handle never reaches them. A green thread has no kernel
-// thread of its own (it runs on whichever M is free), so per-thread affinity
-// and scheduling policy cannot be honoured: the setters accept valid values
-// and change nothing, the getters report the process's defaults; the CPU
-// clock of the calling green thread is its current kernel thread's.
+// a green thread's handle never reaches them. Affinity and policy are the
+// G's own (runtime/kthread.cpp: a G that sets them gets a kernel thread of
+// its own, which carries them); the CPU clock of the calling green thread
+// is its current kernel thread's.
 GMP_HOOK int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(t, size, set);
-  (void)size;
-  (void)set;
-  return 0;
+  return kt_set_affinity(g, size, set);
 }
 GMP_HOOK int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(t, size, set);
-  return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
+  return kt_get_affinity(g, size, set);
 }
 GMP_HOOK int pthread_setschedparam(pthread_t t, int policy, const struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(t, policy, param);
-  if (policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE) return EPERM;
-  return param->sched_priority == 0 ? 0 : EINVAL;
+  if (policy < 0) return EINVAL;
+  return kt_set_sched(g, policy, param->sched_priority);
 }
 GMP_HOOK int pthread_getschedparam(pthread_t t, int* policy, struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(t, policy, param);
-  *policy = SCHED_OTHER;
-  param->sched_priority = 0;
+  int prio;
+  kt_get_sched(g, policy, &prio);
+  *param = sched_param{};
+  param->sched_priority = prio;
   return 0;
 }
 GMP_HOOK int pthread_setschedprio(pthread_t t, int prio) noexcept {
   G* g = g_of_thread(t);
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(t, prio);
-  return prio == 0 ? 0 : EINVAL;
+  return kt_set_sched(g, -1, prio);
+}
+
+// The sched_* forms name a thread by its kernel identity: 0 (the caller) or
+// a green thread's gettid() value mean that G; anything else (main, another
+// process) goes to the kernel.
+static G* sched_target(pid_t pid) {
+  if (!runtime_started() || pid < 0) return nullptr;
+  G* self = getg();
+  if (pid == 0) return self && !self->is_g0 && self->goid != 1 ? self : nullptr;
+  G* g = g_of_tid(pid);
+  return g && g->goid != 1 ? g : nullptr;
+}
+static int sched_result(int e) {
+  if (e == 0) return 0;
+  errno = e;
+  return -1;
+}
+GMP_HOOK int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t* set) noexcept {
+  G* g = sched_target(pid);
+  if (!g) return real::sched_setaffinity(pid, size, set);
+  return sched_result(kt_set_affinity(g, size, set));
+}
+GMP_HOOK int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* set) noexcept {
+  G* g = sched_target(pid);
+  if (!g) return real::sched_getaffinity(pid, size, set);
+  return sched_result(kt_get_affinity(g, size, set));
+}
+GMP_HOOK int sched_setscheduler(pid_t pid, int policy, const struct sched_param* param) noexcept {
+  G* g = sched_target(pid);
+  if (!g) return real::sched_setscheduler(pid, policy, param);
+  if (param == nullptr || policy < 0) return sched_result(EINVAL);
+  return sched_result(kt_set_sched(g, policy, param->sched_priority));
+}
+GMP_HOOK int sched_getscheduler(pid_t pid) noexcept {
+  G* g = sched_target(pid);
+  if (!g) return real::sched_getscheduler(pid);
+  int policy, prio;
+  kt_get_sched(g, &policy, &prio);
+  return policy;
+}
+GMP_HOOK int sched_setparam(pid_t pid, const struct sched_param* param) noexcept {
+  G* g = sched_target(pid);
+  if (!g) return real::sched_setparam(pid, param);
+  if (param == nullptr) return sched_result(EINVAL);
+  return sched_result(kt_set_sched(g, -1, param->sched_priority));
+}
+GMP_HOOK int sched_getparam(pid_t pid, struct sched_param* param) noexcept {
+  G* g = sched_target(pid);
+  if (!g) return real::sched_getparam(pid, param);
+  if (param == nullptr) return sched_result(EINVAL);
+  int policy, prio;
+  kt_get_sched(g, &policy, &prio);
+  *param = sched_param{};
+  param->sched_priority = prio;
+  return 0;
 }
 GMP_HOOK int pthread_getcpuclockid(pthread_t t, clockid_t* clk) noexcept {
   G* g = g_of_thread(t);

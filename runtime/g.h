@@ -135,6 +135,7 @@ struct alignas(64) G {
 
   // --- parking ---
   WaitReason wait_reason = WaitReason::kNone;
+  std::atomic<uint8_t> kt_pending{0};  // see kt below
   int64_t wait_since = 0;      // nanotime when parked
   WaitNode wait;               // wait-table entry (futex.cpp)
   Timer timer;                 // deadline of the current park; owned by the G
@@ -189,6 +190,11 @@ struct alignas(64) G {
   // ours to undo (G1 may be locked already). Touched only by this G.
   int32_t pins = 0;
   bool pinned = false;
+  // Kernel-thread attributes (kthread.cpp): what the program asked for,
+  // allocated on the first change [kthread's lock]; kt_pending says another
+  // thread changed them and the G applies them after its next park (set
+  // under that lock, cleared by the G).
+  struct KtAttr* kt = nullptr;
 };
 
 // g_thread_id is the thread identity of a G that is not G1: its TCB's tid,

@@ -59,6 +59,7 @@
 #include "runtime/deadlock.h"
 #include "runtime/dump.h"
 #include "runtime/log.h"
+#include "runtime/kthread.h"
 #include "runtime/netpoll.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
@@ -861,6 +862,7 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
   mcall(g, park_m, &pa);
   g->wait_reason = WaitReason::kNone;
   leave(g->m);
+  if (__builtin_expect(g->kt_pending.load(std::memory_order_relaxed) != 0, 0)) kt_apply(g);
 }
 
 // globrunq_put_wake queues g globally from a context without a P and makes
@@ -1023,6 +1025,7 @@ SchedStats sched_stats() {
 
 void runtime_start() {
   tls_init();
+  kt_init();
   netpoll_init();
   sched.gomaxprocs = options().gomaxprocs;
   for (int i = 0; i < sched.gomaxprocs; i++) {

@@ -176,8 +176,9 @@ static G* green_caller() {
   return (g && !g->is_g0 && runtime_started()) ? g : nullptr;
 }
 
-// pin locks g to its M for one more held mutex.
-static void pin(G* g) {
+// pin_to_m locks g to its M for one more held mutex (or kthread.cpp's
+// attributes).
+void pin_to_m(G* g) {
   if (g->pins++ > 0) return;
   if (g->lockedm == nullptr) {  // G1 may be locked to M0 already
     M* m = g->m;
@@ -187,8 +188,8 @@ static void pin(G* g) {
   }
 }
 
-// unpin drops one held mutex; the last one unlocks g from its M.
-static void unpin(G* g) {
+// unpin_from_m drops one; the last one unlocks g from its M.
+void unpin_from_m(G* g) {
   if (--g->pins > 0) return;
   if (g->pinned) {
     g->m->lockedg = nullptr;
@@ -214,9 +215,9 @@ template <class F>
 static int kernel_lock(F call, bool blocking) {
   G* g = green_caller();
   if (g == nullptr) return call();
-  pin(g);
+  pin_to_m(g);
   int r = on_m(g, blocking, call);
-  if (r != 0 && r != EOWNERDEAD) unpin(g);
+  if (r != 0 && r != EOWNERDEAD) unpin_from_m(g);
   return r;
 }
 
@@ -227,7 +228,7 @@ static int kernel_unlock(F call) {
   G* g = green_caller();
   if (g == nullptr || g->pins == 0) return call();
   int r = on_m(g, false, call);
-  if (r == 0) unpin(g);
+  if (r == 0) unpin_from_m(g);
   return r;
 }
 
@@ -235,7 +236,7 @@ void mutex_owner_exit(G* g) {
   if (g->pins == 0) return;
   tls_robust_owner_died(g->m);
   g->pins = 1;
-  unpin(g);
+  unpin_from_m(g);
 }
 
 int mutex_consistent(pthread_mutex_t* m) {

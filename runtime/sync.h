@@ -25,6 +25,12 @@ int mutex_destroy(pthread_mutex_t* m);
 // mutex_consistent: pthread_mutex_consistent, as the owner the kernel knows
 // (see "Mutexes the kernel sees" in sync.cpp).
 int mutex_consistent(pthread_mutex_t* m);
+// pin_to_m / unpin_from_m: the current G g holds one more / one less thing
+// the kernel ties to its kernel thread (a PI or robust mutex, an affinity);
+// while any is held g runs only on its M. On g only.
+struct G;
+void pin_to_m(G* g);
+void unpin_from_m(G* g);
 
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m);
 // clk < 0: use the cond's own clock (pthread_cond_timedwait).

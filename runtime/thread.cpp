@@ -30,6 +30,7 @@
 // __pthread_unwind_next. When the unwind reaches thread_main's frame we
 // longjmp back there and the G exits.
 #include "runtime/thread.h"
+#include "runtime/kthread.h"
 
 #include <cerrno>
 #include <csetjmp>
@@ -279,6 +280,7 @@ static void finish_exit(G* g, void*) {
   if (tls_enabled()) tls_thread_exit();  // thread_local destructors, as glibc: before keys
   run_key_destructors(g);
   if (tls_enabled()) tls_thread_freeres();
+  kt_exit(g);           // the M gets its affinity and policy back
   mutex_owner_exit(g);  // robust mutexes still held die with their owner; unpin
   g->retval = retval;
   if (g->lockedm) {  // main thread left through pthread_exit: free M0
