@@ -313,6 +313,7 @@ static void newm(P* p, bool spinning) {
   }
   if (swap) tls_set_tp(tp);
   real::pthread_attr_destroy(&attr);
+  if (err == 0) sig_wrap_glibc();
   if (err == EAGAIN) {
     GMP_LOGF(kLogDebug, "cannot create a kernel thread (EAGAIN); continuing with %d", sched.mcount - 1);
     if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);

@@ -745,6 +745,31 @@ extern "C" void gmp_setxid_handler(int, siginfo_t* si, void*) {
     os::futex_wake(reinterpret_cast<uint32_t*>(&g_setxid.left), 1);
 }
 
+// glibc's own SIGSETXID handler (__nptl_setxid_sighandler, installed by its
+// pthread_create the first time the process goes multi-threaded), which
+// sig_wrap_glibc wraps: glibc's internal set*id broadcast (initgroups calls
+// its internal setgroups, which no hook sees) signals every thread on its
+// lists and repeats until each has cleared a flag in its THREAD_SELF. On an
+// M running a G, THREAD_SELF is the G's block: the M's flag would never be
+// cleared and the M signalled forever. Written once (sig_wrap_glibc), then
+// read by the trampoline.
+void (*g_glibc_setxid)(int, siginfo_t*, void*) = nullptr;
+std::atomic<bool> g_glibc_wrapped{false};
+
+extern "C" void gmp_glibc_setxid_tramp(int s, siginfo_t* si, void* uc) {
+  // The M's own TCB while glibc's handler runs, when this kernel thread
+  // runs a G on the G's block (g->m is set before the FS base follows the G
+  // and the FS base goes back before g->m changes).
+  void* tp = tls_tp();
+  G* g = getg();
+  void* mt = nullptr;
+  if (g != nullptr && !g->is_g0 && g->tcb == tp && g->m != nullptr && g->m->tcb != nullptr && g->m->tcb != tp)
+    mt = g->m->tcb;
+  if (mt) tls_set_tp(mt);
+  g_glibc_setxid(s, si, uc);
+  if (mt) tls_set_tp(tp);
+}
+
 int find_text(dl_phdr_info* info, size_t, void* data) {
   uintptr_t addr = reinterpret_cast<uintptr_t>(data);
   for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -1273,6 +1298,21 @@ int sig_suspend(const sigset_t* mask) {
   g->sigmask.store(old, std::memory_order_seq_cst);
   apply_mask(g);
   return -EINTR;
+}
+
+void sig_wrap_glibc() {
+  if (g_glibc_wrapped.load(std::memory_order_acquire) || !tls_enabled()) return;
+  os::KSigaction cur{};
+  if (os::rt_sigaction(kSigSetxid, nullptr, &cur) != 0) return;
+  if (cur.handler == nullptr || cur.handler == reinterpret_cast<void*>(SIG_IGN) ||
+      cur.handler == reinterpret_cast<void*>(gmp_glibc_setxid_tramp) ||
+      cur.handler == reinterpret_cast<void*>(gmp_setxid_handler))
+    return;  // glibc has not installed it yet (still single-threaded)
+  if (g_glibc_wrapped.exchange(true)) return;
+  g_glibc_setxid = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(cur.handler);
+  os::KSigaction k = cur;
+  k.handler = reinterpret_cast<void*>(gmp_glibc_setxid_tramp);
+  os::rt_sigaction(kSigSetxid, &k, nullptr);
 }
 
 long sig_setxid(long nr, long a, long b, long c) {

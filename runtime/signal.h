@@ -76,6 +76,9 @@ int sig_suspend(const sigset_t* mask);
 // struct __jmp_buf_tag): if that leaves the handlers it is in, it is in none
 // any more; a mask sigsetjmp saved becomes the G's mask (hooks/signal.cpp).
 void sig_longjmp(const void* env);
+// sig_wrap_glibc: once glibc has installed its SIGSETXID handler (its first
+// pthread_create), run it on the kernel thread's own TCB (signal.cpp).
+void sig_wrap_glibc();
 // sig_setxid: the set*id family for every thread of the process (glibc's
 // own broadcast reads the thread pointer, which is a G's). Returns the raw
 // syscall result (-errno on failure).

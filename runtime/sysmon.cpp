@@ -346,6 +346,7 @@ void sysmon_start() {
   if (swap) tls_set_tp(cm->tcb);
   int err = real::pthread_create(&t, &attr, sysmon_main, nullptr);
   if (swap) tls_set_tp(tp);
+  if (err == 0) sig_wrap_glibc();
   real::pthread_attr_destroy(&attr);
   if (err != 0) fatal("cannot start sysmon (pthread_create: %s)", strerror(err));
 }

@@ -25,3 +25,12 @@ if(TARGET prog_tls_handles)
   add_test(NAME check/preload-only/tls_handles
     COMMAND ${CHECKS}/preload_only.sh ${GMP_LIB} $<TARGET_FILE:prog_tls_handles>)
 endif()
+
+# Another glibc version: one clear refusal (exit 2), and GMP_TLS=0 runs.
+if(TARGET prog_mutex_counter)
+  add_library(gmp_test_other_glibc SHARED ${CMAKE_CURRENT_SOURCE_DIR}/programs/helpers/other_glibc.c)
+  set_target_properties(gmp_test_other_glibc PROPERTIES
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/programs)
+  add_test(NAME check/glibc-refused
+    COMMAND ${CHECKS}/glibc_refused.sh ${GMP_LIB} $<TARGET_FILE:gmp_test_other_glibc> $<TARGET_FILE:prog_mutex_counter>)
+endif()
