@@ -6,6 +6,7 @@
 // G* itself. Either way validating a handle (g_from_handle) is a range check
 // plus a magic number, and a stale handle can never fault.
 #include "runtime/g.h"
+#include "runtime/kthread.h"
 
 #include <new>
 
@@ -66,6 +67,7 @@ G* g_alloc() {
 
 void g_release(G* g) {
   if (g->tcb) tls_release(g);  // the handle (TCB) dies with the G
+  if (g->kt) kt_release(g);
   g->magic = 0;
   g->status.store(GStatus::kIdle, std::memory_order_release);
   Guard<SpinLock> l(g_free_lock);

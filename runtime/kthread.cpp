@@ -251,4 +251,14 @@ void kt_exit(G* g) {
   free(a);
 }
 
+void kt_release(G* g) {
+  KtAttr* a;
+  {
+    Guard<SpinLock> l(g_kt_lock);
+    a = g->kt;
+    g->kt = nullptr;
+  }
+  free(a);
+}
+
 }  // namespace gmp

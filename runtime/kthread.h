@@ -23,5 +23,8 @@ int kt_get_sched(G* g, int* policy, int* prio);
 void kt_apply(G* g);
 // kt_exit: on the exiting g; gives its M back as it found it.
 void kt_exit(G* g);
+// kt_release: g is given back (g_release); frees what a change made after
+// its exit (a late pthread_setaffinity_np on its handle) left.
+void kt_release(G* g);
 
 }  // namespace gmp

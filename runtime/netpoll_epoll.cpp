@@ -106,6 +106,10 @@ int netpoll_open(int fd, uint32_t gen) {
 
 G* netpoll(int64_t delay_ns, int* n) {
   *n = 0;
+  // Any poll harvests what a read skipped on the drained hint waits for
+  // (its event is in the ready list already): the forced poll in
+  // find_runnable is for when nobody polls.
+  if (sched.skip_since.load(std::memory_order_relaxed) != 0) sched.skip_since.store(0, std::memory_order_relaxed);
   int timeout;
   if (delay_ns < 0)
     timeout = -1;
