@@ -34,3 +34,17 @@ if(TARGET prog_mutex_counter)
   add_test(NAME check/glibc-refused
     COMMAND ${CHECKS}/glibc_refused.sh ${GMP_LIB} $<TARGET_FILE:gmp_test_other_glibc> $<TARGET_FILE:prog_mutex_counter>)
 endif()
+
+# The FS-base switch without FSGSBASE (arch_prctl): the per-G TLS programs
+# against native, with a preload that hides the CPU feature.
+add_library(gmp_test_no_fsgsbase SHARED ${CMAKE_CURRENT_SOURCE_DIR}/programs/helpers/no_fsgsbase.c)
+target_link_libraries(gmp_test_no_fsgsbase PRIVATE dl)
+set_target_properties(gmp_test_no_fsgsbase PROPERTIES
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/programs)
+foreach(name tls_follows tls_identity dlopen_tls signals_longjmp fork_threads)
+  if(TARGET prog_${name})
+    add_test(NAME check/arch-prctl/${name}
+      COMMAND ${GMP_COMPARE} "$<TARGET_FILE:gmp_test_no_fsgsbase>:${GMP_LIB}" 2 $<TARGET_FILE:prog_${name}>)
+    set_tests_properties(check/arch-prctl/${name} PROPERTIES TIMEOUT 180)
+  endif()
+endforeach()

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <barrier>
 #include <cerrno>
 #include <cstdio>
 #include <exception>
@@ -26,6 +27,7 @@ thread_local Tracked tl_obj;
 thread_local int tl_counter = 100;
 static __thread long tl_plain = 7;
 static std::mutex mu;
+static std::barrier<>* all_here;  // every worker alive at once before any exits
 
 struct Result {
   bool stable = true, exceptions = true;
@@ -42,6 +44,17 @@ static void block_a_bit(int i) {
     std::this_thread::yield();
   }
 }
+
+// Blocks while an exception unwinds through it: the count of uncaught
+// exceptions must be 1 before and after the park.
+struct BlockingDtor {
+  Result* r;
+  ~BlockingDtor() {
+    int before = std::uncaught_exceptions();
+    block_a_bit(0);
+    if (before != 1 || std::uncaught_exceptions() != 1) r->exceptions = false;
+  }
+};
 
 static void worker(int id, Result* r) {
   tl_obj.value = id;
@@ -84,12 +97,22 @@ static void worker(int id, Result* r) {
       }
       if (std::uncaught_exceptions() != 0) r->exceptions = false;
     }
+    try {
+      BlockingDtor d{r};
+      throw std::runtime_error("unwinding");
+    } catch (const std::runtime_error&) {
+    }
   }
+  // Addresses are compared while every thread is alive (an exited
+  // thread's may be reused, natively too).
+  all_here->arrive_and_wait();
 }
 
 int main() {
   const int n = 64;
   std::vector<Result> results(n);
+  std::barrier<> b(n);
+  all_here = &b;
   std::vector<std::thread> ts;
   for (int i = 0; i < n; i++) ts.emplace_back(worker, i, &results[i]);
   for (auto& t : ts) t.join();
@@ -98,8 +121,13 @@ int main() {
     stable += results[i].stable;
     exc += results[i].exceptions;
   }
+  int same = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++)
+      same += results[i].tl_addr == results[j].tl_addr || results[i].errno_addr == results[j].errno_addr;
   printf("thread_local, errno and pthread_self stable across blocking calls: %d/%d\n", stable, n);
+  printf("threads sharing a thread_local or errno address: %d\n", same);
   printf("exceptions intact across blocking calls: %d/%d\n", exc, n);
   printf("thread_local destructors ran once per thread: %s\n", dtors.load() == n ? "yes" : "no");
-  return (stable == n && exc == n && dtors.load() == n) ? 0 : 1;
+  return (stable == n && exc == n && dtors.load() == n && same == 0) ? 0 : 1;
 }
