@@ -312,6 +312,35 @@ GMP_HOOK void gmp___longjmp_chk(struct __jmp_buf_tag* env, int val) {
   real::__longjmp_chk(env, val);
 }
 
+// --- POSIX timers aimed at a green thread (SIGEV_THREAD_ID) ---
+//
+// The kernel takes only a kernel task's id, and a green thread's gettid()
+// names none (EINVAL). Such a timer is made for sysmon's kernel thread
+// instead, which runs no program code, and its signals are handed to the
+// green thread as thread-directed ones (runtime/signal.cpp, route).
+GMP_HOOK int timer_create(clockid_t clk, struct sigevent* sev, timer_t* id) noexcept {
+  if (!runtime_started() || sev == nullptr || sev->sigev_notify != SIGEV_THREAD_ID)
+    return real::timer_create(clk, sev, id);
+  G* g = g_of_tid(sev->_sigev_un._tid);
+  pid_t to = g != nullptr && g->goid != 1 ? sig_timer_tid() : 0;
+  if (to == 0) return real::timer_create(clk, sev, id);
+  struct sigevent mine = *sev;
+  mine._sigev_un._tid = to;
+  timer_t t;
+  if (real::timer_create(clk, &mine, &t) != 0) return -1;
+  int e = sig_timer_route(reinterpret_cast<intptr_t>(t), g);
+  if (e != 0) {
+    real::timer_delete(t);
+    return fail(e);
+  }
+  *id = t;
+  return 0;
+}
+GMP_HOOK int timer_delete(timer_t id) noexcept {
+  if (runtime_started()) sig_timer_unroute(reinterpret_cast<intptr_t>(id));
+  return real::timer_delete(id);
+}
+
 // --- set*id: every thread of the process changes credentials ---
 
 namespace {

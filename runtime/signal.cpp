@@ -559,11 +559,52 @@ G* pick(int s) {
   return best;
 }
 
+// POSIX timers with SIGEV_THREAD_ID naming a green thread (hooks/signal.cpp
+// timer_create): the kernel timer names sysmon's kernel thread, which never
+// runs program code, and route hands its signals to the G, as the kernel
+// would have to the thread. Entries are written under g_troute_lock by
+// timer_create/timer_delete and read by route (sysmon) under it.
+constexpr int kTimerRoutes = 256;
+struct TimerRoute {
+  intptr_t id;
+  G* g;
+  uint64_t goid;
+};
+TimerRoute g_troutes[kTimerRoutes];
+std::atomic<int> g_ntroutes{0};
+SpinLock g_troute_lock;
+std::atomic<pid_t> g_sysmon_tid{0};  // set by sysmon itself (sig_sysmon_start)
+
+// timer_target: the G a SIGEV_THREAD_ID timer's signal belongs to; *routed
+// says the timer is one of ours (its G may be gone: the signal is dropped).
+G* timer_target(intptr_t id, bool* routed) {
+  Guard<SpinLock> l(g_troute_lock);
+  for (int i = 0; i < g_ntroutes.load(std::memory_order_relaxed); i++)
+    if (g_troutes[i].id == id) {
+      *routed = true;
+      G* g = g_troutes[i].g;
+      return g_live(g) && g->goid == g_troutes[i].goid ? g : nullptr;
+    }
+  *routed = false;
+  return nullptr;
+}
+
 void route(const siginfo_t& info) {
   int s = info.si_signo;
   if (s < 1 || s > kNSig) return;
   uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
   if (h == uintptr_t(SIG_IGN)) return;
+  if (info.si_code == SI_TIMER && g_ntroutes.load(std::memory_order_relaxed) != 0) {
+    bool routed;
+    G* tg = timer_target(info.si_timerid, &routed);
+    if (routed) {  // thread-directed, as pthread_kill: pending on the G even if blocked
+      if (tg) {
+        g_queue(tg, info);
+        notify(tg, s);
+      }
+      return;
+    }
+  }
   G* target = nullptr;
   SigWait* w = nullptr;
   {
@@ -863,7 +904,34 @@ void sig_m_start(M* m) {
   m->kmask = mask;
 }
 
+pid_t sig_timer_tid() {
+  sysmon_start();
+  for (int i = 0; i < 100000 && g_sysmon_tid.load(std::memory_order_acquire) == 0; i++) os::sched_yield();
+  return g_sysmon_tid.load(std::memory_order_acquire);
+}
+
+int sig_timer_route(intptr_t id, G* g) {
+  Guard<SpinLock> l(g_troute_lock);
+  int n = g_ntroutes.load(std::memory_order_relaxed);
+  if (n == kTimerRoutes) return EAGAIN;
+  g_troutes[n] = TimerRoute{id, g, g->goid};
+  g_ntroutes.store(n + 1, std::memory_order_relaxed);
+  return 0;
+}
+
+void sig_timer_unroute(intptr_t id) {
+  Guard<SpinLock> l(g_troute_lock);
+  int n = g_ntroutes.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; i++)
+    if (g_troutes[i].id == id) {
+      g_troutes[i] = g_troutes[n - 1];
+      g_ntroutes.store(n - 1, std::memory_order_relaxed);
+      return;
+    }
+}
+
 void sig_sysmon_start() {
+  g_sysmon_tid.store(os::gettid(), std::memory_order_release);
   g_sysmon_mask = kStop | g_sfd_bits.load();
   os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
 }

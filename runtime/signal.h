@@ -79,6 +79,13 @@ void sig_longjmp(const void* env);
 // sig_wrap_glibc: once glibc has installed its SIGSETXID handler (its first
 // pthread_create), run it on the kernel thread's own TCB (signal.cpp).
 void sig_wrap_glibc();
+// POSIX timers with SIGEV_THREAD_ID naming a green thread: the kernel tid
+// such a timer is created for (sysmon's; 0 if there is none), and the
+// timer's routing to its G (sig_timer_route: 0 or EAGAIN when the table is
+// full), removed by timer_delete.
+pid_t sig_timer_tid();
+int sig_timer_route(intptr_t id, G* g);
+void sig_timer_unroute(intptr_t id);
 // sig_setxid: the set*id family for every thread of the process (glibc's
 // own broadcast reads the thread pointer, which is a G's). Returns the raw
 // syscall result (-errno on failure).
