@@ -19,6 +19,7 @@
 
 #include "hooks/hook.h"
 #include "runtime/futex.h"
+#include "runtime/kthread.h"
 #include "runtime/os.h"
 #include "runtime/signal.h"
 #include "runtime/sync.h"
@@ -64,6 +65,47 @@ long futex_call(uint32_t* uaddr, int op, uint32_t val, const timespec* ts, uint3
   return r ? -r : 0;
 }
 
+// sched_call: a scheduling call on a green thread (kt_target), as the
+// kernel answers it (-errno); kPassThrough for the kernel's own.
+long sched_call(long n, long a1, long a2, long a3) {
+  if (n != SYS_sched_setaffinity && n != SYS_sched_getaffinity && n != SYS_sched_setscheduler &&
+      n != SYS_sched_getscheduler && n != SYS_sched_setparam && n != SYS_sched_getparam)
+    return kPassThrough;
+  G* g = kt_target(pid_t(a1));
+  if (g == nullptr) {
+    if (n == SYS_sched_setaffinity || n == SYS_sched_setscheduler || n == SYS_sched_setparam) kt_note_kernel_change();
+    return kPassThrough;
+  }
+  int policy, prio;
+  switch (n) {
+    case SYS_sched_setaffinity:
+      return -kt_set_affinity(g, size_t(a2), reinterpret_cast<const cpu_set_t*>(a3));
+    case SYS_sched_getaffinity:
+      return kt_get_affinity_raw(g, size_t(a2), reinterpret_cast<cpu_set_t*>(a3));
+    case SYS_sched_setscheduler: {
+      auto* p = reinterpret_cast<const sched_param*>(a3);
+      if (p == nullptr || int(a2) < 0) return -EINVAL;
+      return -kt_set_sched(g, int(a2), p->sched_priority);
+    }
+    case SYS_sched_setparam: {
+      auto* p = reinterpret_cast<const sched_param*>(a2);
+      if (p == nullptr) return -EINVAL;
+      return -kt_set_sched(g, -1, p->sched_priority);
+    }
+    case SYS_sched_getscheduler:
+      kt_get_sched(g, &policy, &prio);
+      return policy;
+    default: {  // SYS_sched_getparam
+      auto* p = reinterpret_cast<sched_param*>(a2);
+      if (p == nullptr) return -EINVAL;
+      kt_get_sched(g, &policy, &prio);
+      *p = sched_param{};
+      p->sched_priority = prio;
+      return 0;
+    }
+  }
+}
+
 }  // namespace
 
 GMP_HOOK long syscall(long n, ...) noexcept {
@@ -90,6 +132,17 @@ GMP_HOOK long syscall(long n, ...) noexcept {
         }
         return 0;
       }
+    }
+  }
+  // The scheduling calls on a green thread's identity (0: the caller), as
+  // their libc wrappers (hooks/thread.cpp): libnuma and others call them raw.
+  if (runtime_started()) {
+    if (long r = sched_call(n, a1, a2, a3); r != kPassThrough) {
+      if (r < 0) {
+        errno = int(-r);
+        return -1;
+      }
+      return r;
     }
   }
   if (n == SYS_futex && runtime_started()) {

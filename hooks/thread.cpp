@@ -162,24 +162,42 @@ GMP_HOOK void pthread_testcancel() {
 // G's own (runtime/kthread.cpp: a G that sets them gets a kernel thread of
 // its own, which carries them); the CPU clock of the calling green thread
 // is its current kernel thread's.
+//
+// A thread that has exited but is not joined yet (main too, after its
+// pthread_exit): glibc hands the kernel its cleared tid, 0, so the
+// affinity calls act on the caller, and the policy calls see an invalid
+// thread (ESRCH).
+static bool exited(G* g) { return g->status.load(std::memory_order_acquire) == GStatus::kDead; }
 GMP_HOOK int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setaffinity_np(t, size, set);
+  if (g && exited(g)) return pthread_setaffinity_np(pthread_self(), size, set);
+  if (!g || g->goid == 1) {
+    if (GMP_STALE(t)) return ESRCH;
+    kt_note_kernel_change();
+    return real::pthread_setaffinity_np(t, size, set);
+  }
   return kt_set_affinity(g, size, set);
 }
 GMP_HOOK int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t* set) noexcept {
   G* g = g_of_thread(t);
+  if (g && exited(g)) return pthread_getaffinity_np(pthread_self(), size, set);
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getaffinity_np(t, size, set);
   return kt_get_affinity(g, size, set);
 }
 GMP_HOOK int pthread_setschedparam(pthread_t t, int policy, const struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedparam(t, policy, param);
+  if (g && exited(g)) return ESRCH;
+  if (!g || g->goid == 1) {
+    if (GMP_STALE(t)) return ESRCH;
+    kt_note_kernel_change();
+    return real::pthread_setschedparam(t, policy, param);
+  }
   if (policy < 0) return EINVAL;
   return kt_set_sched(g, policy, param->sched_priority);
 }
 GMP_HOOK int pthread_getschedparam(pthread_t t, int* policy, struct sched_param* param) noexcept {
   G* g = g_of_thread(t);
+  if (g && exited(g)) return ESRCH;
   if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_getschedparam(t, policy, param);
   int prio;
   kt_get_sched(g, policy, &prio);
@@ -189,20 +207,20 @@ GMP_HOOK int pthread_getschedparam(pthread_t t, int* policy, struct sched_param*
 }
 GMP_HOOK int pthread_setschedprio(pthread_t t, int prio) noexcept {
   G* g = g_of_thread(t);
-  if (!g || g->goid == 1) return GMP_STALE(t) ? ESRCH : real::pthread_setschedprio(t, prio);
+  if (g && exited(g)) return ESRCH;
+  if (!g || g->goid == 1) {
+    if (GMP_STALE(t)) return ESRCH;
+    kt_note_kernel_change();
+    return real::pthread_setschedprio(t, prio);
+  }
   return kt_set_sched(g, -1, prio);
 }
 
 // The sched_* forms name a thread by its kernel identity: 0 (the caller) or
-// a green thread's gettid() value mean that G; anything else (main, another
-// process) goes to the kernel.
-static G* sched_target(pid_t pid) {
-  if (!runtime_started() || pid < 0) return nullptr;
-  G* self = getg();
-  if (pid == 0) return self && !self->is_g0 && self->goid != 1 ? self : nullptr;
-  G* g = g_of_tid(pid);
-  return g && g->goid != 1 ? g : nullptr;
-}
+// a green thread's gettid() value mean that G, as does the process id once
+// main has left through pthread_exit (kt_target); anything else (main,
+// another process) goes to the kernel.
+static G* sched_target(pid_t pid) { return kt_target(pid); }
 static int sched_result(int e) {
   if (e == 0) return 0;
   errno = e;
@@ -210,7 +228,10 @@ static int sched_result(int e) {
 }
 GMP_HOOK int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t* set) noexcept {
   G* g = sched_target(pid);
-  if (!g) return real::sched_setaffinity(pid, size, set);
+  if (!g) {
+    kt_note_kernel_change();
+    return real::sched_setaffinity(pid, size, set);
+  }
   return sched_result(kt_set_affinity(g, size, set));
 }
 GMP_HOOK int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* set) noexcept {
@@ -220,7 +241,10 @@ GMP_HOOK int sched_getaffinity(pid_t pid, size_t size, cpu_set_t* set) noexcept 
 }
 GMP_HOOK int sched_setscheduler(pid_t pid, int policy, const struct sched_param* param) noexcept {
   G* g = sched_target(pid);
-  if (!g) return real::sched_setscheduler(pid, policy, param);
+  if (!g) {
+    kt_note_kernel_change();
+    return real::sched_setscheduler(pid, policy, param);
+  }
   if (param == nullptr || policy < 0) return sched_result(EINVAL);
   return sched_result(kt_set_sched(g, policy, param->sched_priority));
 }
@@ -233,7 +257,10 @@ GMP_HOOK int sched_getscheduler(pid_t pid) noexcept {
 }
 GMP_HOOK int sched_setparam(pid_t pid, const struct sched_param* param) noexcept {
   G* g = sched_target(pid);
-  if (!g) return real::sched_setparam(pid, param);
+  if (!g) {
+    kt_note_kernel_change();
+    return real::sched_setparam(pid, param);
+  }
   if (param == nullptr) return sched_result(EINVAL);
   return sched_result(kt_set_sched(g, -1, param->sched_priority));
 }

@@ -191,9 +191,10 @@ struct alignas(64) G {
   int32_t pins = 0;
   bool pinned = false;
   // Kernel-thread attributes (kthread.cpp): what the program asked for,
-  // allocated on the first change [kthread's lock]; kt_pending says another
-  // thread changed them and the G applies them after its next park (set
-  // under that lock, cleared by the G).
+  // allocated on the first change or at creation when inherited ones differ
+  // from the defaults [kthread's lock]; kt_pending says another thread (or
+  // the creator) changed them and the G applies them after its next park or
+  // at its start (set under that lock, cleared by the G).
   struct KtAttr* kt = nullptr;
 };
 

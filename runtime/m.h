@@ -29,6 +29,10 @@ struct M {
   M* alllink = nullptr;       // list of every M (m_list); written once, before publication
   std::atomic<bool> dead{false};  // its kernel thread exited (idle reaping); never reused
   G* lockedg = nullptr;       // G that may run only here (main G)
+  // retire: a G left this kernel thread with an affinity or policy the
+  // kernel would not let it undo (kthread.cpp); it exits instead of running
+  // another G. Set by that G on this M, read by its g0.
+  bool retire = false;
   Note park;                  // stopm sleeps here; startm wakes it
   ctx::Context g0ctx = nullptr;  // g0's saved context while a G runs
 

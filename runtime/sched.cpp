@@ -293,26 +293,58 @@ static void newm(P* p, bool spinning) {
   GMP_LOGF(kLogDebug, "M%d created (P%d)", m->id, p ? p->id : -1);
   m->spinning = spinning;
   m->nextp = p;
-  pthread_attr_t attr;
-  real::pthread_attr_init(&attr);
-  real::pthread_attr_setstacksize(&attr, 1 << 20);
-  real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  newm_thread(m, true);
+}
+
+// g_newm_req: Ms whose kernel thread sysmon is asked to make (newm_thread);
+// linked through schedlink. Pushed by anyone, taken whole by sysmon.
+static std::atomic<M*> g_newm_req{nullptr};
+
+// newm_thread makes m's kernel thread, which starts with P m->nextp. A new
+// thread would inherit the calling one's affinity and policy: when those are
+// not the defaults (a locked G's, main's) it asks for the defaults
+// (kt_thread_attr, kthread.cpp); when the kernel refuses them (this thread
+// may not leave SCHED_IDLE) sysmon, which carries them, makes it
+// (may_delegate).
+void newm_thread(M* m, bool may_delegate) {
+  P* p = m->nextp;
+  bool spinning = m->spinning;
   // glibc's pthread_create reads THREAD_SELF: run it on this kernel
   // thread's own TCB, not on the calling G's.
   void* tp = tls_tp();
-  M* cm = tls_enabled() && getg() ? getg()->m : nullptr;
+  G* cg = getg();
+  M* cm = tls_enabled() && cg && !cg->is_g0 ? cg->m : nullptr;
   bool swap = cm && cm->tcb && tp != cm->tcb;
-  if (swap) tls_set_tp(cm->tcb);
-  int err = real::pthread_create(&m->thread, &attr, mstart, m);
-  // EAGAIN is transient: the kernel refuses new threads while the process
-  // is exec'ing (a fork child on its way to exec) or at a task limit. Try a
-  // few times; then give the P back and let the running Ms do the work.
-  for (int i = 0; err == EAGAIN && i < 3; i++) {
-    os::usleep(1000);
-    err = real::pthread_create(&m->thread, &attr, mstart, m);
+  auto create = [&](bool clean) {
+    pthread_attr_t attr;
+    real::pthread_attr_init(&attr);
+    real::pthread_attr_setstacksize(&attr, 1 << 20);
+    real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool asked = clean && kt_thread_attr(&attr);
+    if (swap) tls_set_tp(cm->tcb);
+    int err = real::pthread_create(&m->thread, &attr, mstart, m);
+    // EAGAIN is transient: the kernel refuses new threads while the process
+    // is exec'ing (a fork child on its way to exec) or at a task limit. Try
+    // a few times; then give the P back and let the running Ms do the work.
+    for (int i = 0; err == EAGAIN && i < 3; i++) {
+      os::usleep(1000);
+      err = real::pthread_create(&m->thread, &attr, mstart, m);
+    }
+    if (swap) tls_set_tp(tp);
+    real::pthread_attr_destroy(&attr);
+    return err == EPERM && asked ? -1 : err;  // -1: the defaults were refused
+  };
+  int err = create(true);
+  if (err == -1 && may_delegate && sysmon_started()) {
+    GMP_LOGF(kLogDebug, "M%d: this thread cannot make a kernel thread with the defaults; sysmon will", m->id);
+    M* head = g_newm_req.load(std::memory_order_relaxed);
+    do {
+      m->schedlink = head;
+    } while (!g_newm_req.compare_exchange_weak(head, m, std::memory_order_release));
+    sysmon_kick();
+    return;
   }
-  if (swap) tls_set_tp(tp);
-  real::pthread_attr_destroy(&attr);
+  if (err == -1) err = create(false);  // nobody can: it inherits ours (docs/compatibility.md)
   if (err == 0) sig_wrap_glibc();
   if (err == EAGAIN) {
     GMP_LOGF(kLogDebug, "cannot create a kernel thread (EAGAIN); continuing with %d", sched.mcount - 1);
@@ -323,6 +355,17 @@ static void newm(P* p, bool spinning) {
     return;
   }
   if (err != 0) fatal("cannot create a kernel thread (pthread_create: %s)", strerror(err));
+}
+
+void newm_requests() {
+  if (g_newm_req.load(std::memory_order_relaxed) == nullptr) return;
+  M* m = g_newm_req.exchange(nullptr, std::memory_order_acquire);
+  while (m) {
+    M* next = m->schedlink;
+    m->schedlink = nullptr;
+    newm_thread(m, false);
+    m = next;
+  }
 }
 
 // kHandoffSpins bounds how long (pause loops, ~10-40 us) an M that just gave
@@ -779,8 +822,21 @@ static void start_locked_m(M* m, G* g) {
   stopm(m, kHandoffSpins);
 }
 
+// mretire ends an M whose kernel thread keeps a G's attributes
+// (M.retire): its P goes to another M. Runs on its g0.
+[[noreturn]] static void mretire(M* m) {
+  if (m->p) handoffp(releasep(m));
+  {
+    Guard<Lock> l(sched.lock);
+    sched.mcount--;
+  }
+  GMP_LOGF(kLogDebug, "M%d retires", m->id);
+  mexit(m);
+}
+
 static void schedule(M* m) {
   for (;;) {
+    if (__builtin_expect(m->retire, 0) && m->lockedg == nullptr && m != sched.m0) mretire(m);
     if (m->lockedg) {
       G* lg = m->lockedg;
       // Never run lg on sight: when it is Runnable it sits in some run queue,
@@ -1131,6 +1187,7 @@ void sched_fork_child(G* g) {
   sched.npidle.store(0, std::memory_order_relaxed);
   sched.nmspinning.store(0, std::memory_order_relaxed);
   g_needspinning.store(0, std::memory_order_relaxed);
+  g_newm_req.store(nullptr, std::memory_order_relaxed);  // their Ps are rebuilt below
   for (int i = 0; i < sched.gomaxprocs; i++) {
     P* p = sched.allp[i];
     p->runqhead.store(0, std::memory_order_relaxed);

@@ -70,6 +70,11 @@ void wakep();
 // sysmon (sysmon.cpp): started once by runtime_start; sysmon_wake ends its
 // deep sleep (called when a P is acquired or a G enters a blocking call).
 void sysmon_start();
+bool sysmon_started();
+// newm_thread makes an M's kernel thread (sched.cpp); newm_requests, on
+// sysmon, makes those another thread could not (see newm_thread).
+void newm_thread(M* m, bool may_delegate);
+void newm_requests();
 void sysmon_wake();
 void sysmon_kick();
 void sysmon_fork_child();  // async-signal-safe: a signal was queued (signal.cpp)

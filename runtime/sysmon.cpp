@@ -38,6 +38,7 @@
 #include <new>
 
 #include "preload/real.h"
+#include "runtime/kthread.h"
 #include "runtime/log.h"
 #include "runtime/netpoll.h"
 #include "runtime/options.h"
@@ -256,6 +257,7 @@ void* sysmon_main(void*) {
     g_sysmon_note.sleep_for((confirm_next && delay_us > kConfirmUs ? kConfirmUs : delay_us) * 1000);
     g_sysmon_note.clear();
     g_sig_kicked.store(false, std::memory_order_seq_cst);
+    newm_requests();  // Ms another thread could not make (sched.cpp: newm_thread)
     // Route the signals the trampoline queued (signal.cpp).
     bool sigwork = sig_poll();
     // Hand queued log records to spdlog (log.cpp): here, holding nothing.
@@ -329,6 +331,8 @@ void sysmon_fork_child() {
   g_sysmon_started.store(false);
 }
 
+bool sysmon_started() { return g_sysmon_started.load(std::memory_order_acquire); }
+
 void sysmon_start() {
   if (g_sysmon_started.load(std::memory_order_acquire) || g_sysmon_started.exchange(true)) return;
   g_start_time = os::nanotime();
@@ -336,6 +340,9 @@ void sysmon_start() {
   real::pthread_attr_init(&attr);
   real::pthread_attr_setstacksize(&attr, 256 << 10);
   real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // sysmon makes the Ms a kernel thread with a G's attributes cannot
+  // (sched.cpp: newm_thread): it starts with the defaults.
+  bool clean_attr = kt_thread_attr(&attr);
   pthread_t t;
   // glibc's pthread_create reads THREAD_SELF: when a G starts sysmon (a
   // fork child's first need), run it on the kernel thread's own TCB.
@@ -345,6 +352,13 @@ void sysmon_start() {
   bool swap = cm && cm->tcb && tp != cm->tcb;
   if (swap) tls_set_tp(cm->tcb);
   int err = real::pthread_create(&t, &attr, sysmon_main, nullptr);
+  if (err == EPERM && clean_attr) {  // the kernel refuses the defaults: as we are
+    real::pthread_attr_destroy(&attr);
+    real::pthread_attr_init(&attr);
+    real::pthread_attr_setstacksize(&attr, 256 << 10);
+    real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    err = real::pthread_create(&t, &attr, sysmon_main, nullptr);
+  }
   if (swap) tls_set_tp(tp);
   if (err == 0) sig_wrap_glibc();
   real::pthread_attr_destroy(&attr);

@@ -90,6 +90,8 @@ pthread_t thread_handle(G* g) {
   return g->tcb ? pthread_t(g->tcb) : pthread_t(g);
 }
 
+G* main_g() { return g_main_g; }
+
 pid_t thread_tid(G* g) { return g == g_main_g ? os::getpid() : g_thread_id(g); }
 
 ////////////////////////////////////////////////////////////////////////////
@@ -231,6 +233,10 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
   }
   G* g = g_alloc();
   if (!g) return EAGAIN;
+  if (int e = kt_create(g, attr)) {  // the creator's affinity and policy, or attr's
+    g_release(g);
+    return e;
+  }
   if (user_stack) {
     g->stack.lo = static_cast<char*>(user_stack);
     g->stack.size = user_size;
@@ -284,6 +290,7 @@ static void finish_exit(G* g, void*) {
   mutex_owner_exit(g);  // robust mutexes still held die with their owner; unpin
   g->retval = retval;
   if (g->lockedm) {  // main thread left through pthread_exit: free M0
+    kt_main_exit(g);  // after main's own sched_* calls, M0 gets the defaults back
     g->lockedm->lockedg = nullptr;
     g->lockedm = nullptr;
   }
@@ -303,6 +310,8 @@ static void* run_start(G* g) {
 }
 
 void thread_main(G* g) {
+  // The attributes it was created with (kt_create): before anything runs.
+  if (g->kt_pending.load(std::memory_order_relaxed) != 0) kt_apply(g);
   EntryFrame frame;
   g->unwind_jmp = &frame;
   if (tls_enabled()) {

@@ -37,6 +37,8 @@ pthread_t thread_handle(G* g);
 // tid natively), else g_thread_id(g), never a real task's.
 pid_t thread_tid(G* g);
 void set_main_handle(pthread_t main, G* g1);
+// main_g is G1 (null before the runtime starts).
+G* main_g();
 
 int thread_getattr(G* g, pthread_attr_t* attr);
 int thread_setname(G* g, const char* name);
