@@ -399,9 +399,9 @@ void options_init() {
         size_t n = errs[i].len < sizeof item - 1 ? errs[i].len : sizeof item - 1;
         memcpy(item, errs[i].item, n);
         item[n] = 0;
-        rawlog("libgmp: GMP_DEBUG=%s: ignoring \"%s\" (%s; want items among schedtrace=MS, "
-               "scheddetail, dump, deadlock=0/1/exit, options; a bare key means key=1); the other "
-               "items apply\n",
+        rawlog("libgmp: GMP_DEBUG=%s: ignoring \"%s\" (%s); any other items apply (keys: "
+               "schedtrace=MS, scheddetail=0/1, dump=0/1, deadlock=0/1/exit, options=0/1; a bare "
+               "key means key=1)\n",
                v, item, errs[i].why);
       }
       if (nbad > 8) rawlog("libgmp: GMP_DEBUG=%s: %d more bad items ignored\n", v, nbad - 8);
