@@ -40,8 +40,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/m.h"
 #include "runtime/options.h"
 #include "runtime/os.h"
+#include "runtime/pollfd.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched.h"
 #include "runtime/traceback.h"
@@ -119,16 +121,119 @@ void print_stack(G* g, const Regs& r, bool check_parked, bool elide) {
   if (n == kMaxFrames) out("  ...more frames\n");
 }
 
+// fd_of_pd finds the fd number of a descriptor-table entry through
+// pd_get: the table is chunks of consecutive entries (a power of two of at
+// least 64 each), so one probe per 64 numbers finds the chunk and the
+// offset in it names the fd, checked with one more pd_get. -1 if not found.
+int fd_of_pd(const PollDesc* pd) {
+  constexpr int kStep = 64;
+  constexpr int kMaxFd = 1 << 24;  // pollfd.cpp keeps no entries beyond 16M
+  for (int fd = 0; fd < kMaxFd; fd += kStep) {
+    const PollDesc* p = pd_get(fd);
+    if (p == nullptr || pd < p) continue;
+    long off = long(pd - p);
+    if (off < kStep && pd_get(fd + int(off)) == pd) return fd + int(off);
+  }
+  return -1;
+}
+
+// io_wait_detail: for a G parked in a read or write (its own PollNode
+// queued on one descriptor), ", fd N, read" / "... write"; for poll and
+// select (nodes on its stack) nothing. Racy reads: the G may wake
+// meanwhile, and the dump then says so (print_stack).
+void io_wait_detail(G* g, char* buf, size_t cap) {
+  buf[0] = 0;
+  const PollNode& n = g->ionode;
+  if (g->park_kind.load(std::memory_order_relaxed) != kParkFd || !n.io || !n.queued || n.w != &g->pollwait ||
+      n.pd == nullptr)
+    return;
+  int fd = fd_of_pd(n.pd);
+  if (fd >= 0) rawfmt(buf, cap, " fd %d, %s", fd, n.dir == kDirRead ? "read" : "write");
+}
+
+// A few system calls by number (x86_64), for a G in the syscall path:
+// those libgmp's blocking hooks make. first_fd: the first argument is an fd.
+struct SyscallName {
+  int nr;
+  const char* name;
+  bool first_fd;
+};
+constexpr SyscallName kSyscalls[] = {
+    {0, "read", true},        {1, "write", true},         {2, "open", false},
+    {3, "close", true},       {4, "stat", false},         {5, "fstat", true},
+    {7, "poll", false},       {17, "pread64", true},      {18, "pwrite64", true},
+    {19, "readv", true},      {20, "writev", true},       {23, "select", false},
+    {34, "pause", false},     {35, "nanosleep", false},   {40, "sendfile", true},
+    {42, "connect", true},    {43, "accept", true},       {44, "sendto", true},
+    {45, "recvfrom", true},   {46, "sendmsg", true},      {47, "recvmsg", true},
+    {61, "wait4", false},     {65, "semop", false},       {69, "msgsnd", false},
+    {70, "msgrcv", false},    {72, "fcntl", true},        {73, "flock", true},
+    {74, "fsync", true},      {75, "fdatasync", true},    {76, "truncate", false},
+    {77, "ftruncate", true},  {128, "rt_sigtimedwait", false}, {130, "rt_sigsuspend", false},
+    {162, "sync", false},     {202, "futex", false},      {220, "semtimedop", false},
+    {230, "clock_nanosleep", false}, {232, "epoll_wait", true}, {242, "mq_timedsend", false},
+    {243, "mq_timedreceive", false}, {247, "waitid", false},     {257, "openat", false},
+    {262, "newfstatat", false}, {270, "pselect6", false},  {271, "ppoll", false},
+    {275, "splice", true},    {281, "epoll_pwait", true}, {285, "fallocate", true},
+    {288, "accept4", true},   {299, "recvmmsg", true},    {307, "sendmmsg", true},
+    {318, "getrandom", false}, {326, "copy_file_range", true}, {332, "statx", false},
+};
+
+// syscall_detail reads which call M's kernel thread is in
+// (/proc/self/task/TID/syscall: the number, then the arguments in hex) and
+// writes ", read fd 3" or ", syscall 999" into buf; nothing if it is not in
+// a call right now (between calls, or the file cannot be read).
+void syscall_detail(const M* m, char* buf, size_t cap) {
+  buf[0] = 0;
+  if (m == nullptr || m->tid <= 0) return;
+  char path[64], line[256];
+  rawfmt(path, sizeof path, "/proc/self/task/%d/syscall", int(m->tid));
+  int fd = os::open_rdonly(path);
+  if (fd < 0) return;
+  long n = os::read(fd, line, sizeof line - 1);
+  os::close(fd);
+  if (n <= 0 || line[0] < '0' || line[0] > '9') return;  // "running", or "-1 ..." (not in a call)
+  line[n] = 0;
+  const char* p = line;
+  int nr = 0;
+  while (*p >= '0' && *p <= '9') nr = nr * 10 + (*p++ - '0');
+  unsigned long arg0 = 0;
+  if (p[0] == ' ' && p[1] == '0' && p[2] == 'x')
+    for (p += 3; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+      arg0 = arg0 * 16 + unsigned(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+  for (const SyscallName& sc : kSyscalls) {
+    if (sc.nr != nr) continue;
+    if (sc.first_fd)
+      rawfmt(buf, cap, ", %s fd %d", sc.name, int(arg0));
+    else
+      rawfmt(buf, cap, ", %s", sc.name);
+    return;
+  }
+  rawfmt(buf, cap, ", syscall %d", nr);
+}
+
 void print_g(G* g, const DumpArgs& a, int64_t now) {
   GStatus s = g->status.load(std::memory_order_acquire);
-  char state[96];
+  M* m = g->m;
+  char state[128], detail[64];
   if (s == GStatus::kWaiting) {
     long secs = long((now - g->wait_since) / 1000000000);
-    rawfmt(state, sizeof state, "waiting %s, %ld s", wait_reason_name(g->wait_reason), secs < 0 ? 0 : secs);
+    if (secs < 0) secs = 0;
+    if (g->wait_reason == WaitReason::kIO) {
+      // Go's "IO wait"; with the fd and direction of a read or write.
+      io_wait_detail(g, detail, sizeof detail);
+      rawfmt(state, sizeof state, "IO wait%s, %ld s", detail, secs);
+    } else {
+      rawfmt(state, sizeof state, "waiting %s, %ld s", wait_reason_name(g->wait_reason), secs);
+    }
+  } else if (s == GStatus::kSyscall) {
+    // Which call its kernel thread is in. How long is not known: entering
+    // the syscall path records no time.
+    syscall_detail(m, detail, sizeof detail);
+    rawfmt(state, sizeof state, "syscall%s", detail);
   } else {
     rawfmt(state, sizeof state, "%s", status_name(s));
   }
-  M* m = g->m;
   bool on_m = (s == GStatus::kRunning || s == GStatus::kSyscall) && m != nullptr;
   char name[40] = "";
   if (g->name[0] && strncmp(g->name, program_invocation_short_name, 15) != 0)

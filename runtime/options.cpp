@@ -4,7 +4,10 @@
 #include <cstring>
 #include <strings.h>
 
+#include <dlfcn.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <initializer_list>
@@ -23,6 +26,8 @@ const char* const kOptionNames[] = {"GOMAXPROCS",    "GMP_STACK_SIZE", "GMP_MAX_
                                     "GMP_LOCK_MAIN", "GMP_DEBUG",      "GMP_STATS",
                                     "GMP_TLS",       "GMP_INHERIT",    "GMP_LOG",
                                     "GMP_LOG_FILE",  nullptr};
+
+const char* const kDebugKeys[] = {"schedtrace", "scheddetail", "dump", "deadlock", "options", nullptr};
 
 bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
   if (!s || !*s) return false;
@@ -87,8 +92,13 @@ static bool str_eq(const char* a, const char* b) {
   return *a == *b;
 }
 
-bool parse_debug(const char* s, Options* o, const char** bad) {
-  // items: key=value separated by commas; no allocation.
+int parse_debug(const char* s, Options* o, DebugError* errs, int max) {
+  // items: key[=value] separated by commas; no allocation.
+  int nbad = 0;
+  auto bad = [&](const char* item, size_t len, const char* why) {
+    if (nbad < max) errs[nbad] = DebugError{item, len, why};
+    nbad++;
+  };
   while (*s) {
     const char* item = s;
     const char* eq = nullptr;
@@ -97,15 +107,22 @@ bool parse_debug(const char* s, Options* o, const char** bad) {
       if (*end == '=' && !eq) eq = end;
       end++;
     }
-    char val[32];
-    size_t klen = eq ? size_t(eq - item) : size_t(end - item);
-    size_t vlen = eq ? size_t(end - eq - 1) : 0;
-    if (!eq || vlen == 0 || vlen >= sizeof val) {
-      *bad = item;
-      return false;
+    s = *end ? end + 1 : end;
+    size_t ilen = size_t(end - item);
+    if (ilen == 0) continue;  // "a,,b" or a trailing comma: nothing to apply
+    size_t klen = eq ? size_t(eq - item) : ilen;
+    // A bare key means key=1 (GODEBUG takes only key=value; a switch named
+    // alone is what people type).
+    char val[32] = "1";
+    if (eq) {
+      size_t vlen = size_t(end - eq - 1);
+      if (vlen == 0 || vlen >= sizeof val) {
+        bad(item, ilen, vlen == 0 ? "empty value" : "value too long");
+        continue;
+      }
+      for (size_t i = 0; i < vlen; i++) val[i] = eq[1 + i];
+      val[vlen] = 0;
     }
-    for (size_t i = 0; i < vlen; i++) val[i] = eq[1 + i];
-    val[vlen] = 0;
     auto key_is = [&](const char* k) {
       size_t n = 0;
       while (k[n]) n++;
@@ -115,23 +132,32 @@ bool parse_debug(const char* s, Options* o, const char** bad) {
       return true;
     };
     int64_t v;
-    if (key_is("schedtrace") && parse_int(val, 0, 3600000, &v)) {
-      o->schedtrace_ms = int(v);
-    } else if (key_is("scheddetail") && parse_int(val, 0, 1, &v)) {
-      o->scheddetail = v != 0;
-    } else if (key_is("dump") && parse_int(val, 0, 1, &v)) {
-      o->dump_at_exit = v != 0;
-    } else if (key_is("deadlock") && (val[0] == 'e' ? str_eq(val, "exit") : parse_int(val, 0, 1, &v))) {
-      o->deadlock = val[0] == 'e' ? kDeadlockExit : int(v);
-    } else if (key_is("options") && parse_int(val, 0, 1, &v)) {
-      o->print_options = v != 0;
+    if (key_is("schedtrace")) {
+      if (!eq)
+        bad(item, ilen, "schedtrace needs a period: schedtrace=MS");
+      else if (parse_int(val, 0, 3600000, &v))
+        o->schedtrace_ms = int(v);
+      else
+        bad(item, ilen, "want milliseconds from 0 to 3600000");
+    } else if (key_is("scheddetail") || key_is("dump") || key_is("options")) {
+      if (!parse_int(val, 0, 1, &v)) {
+        bad(item, ilen, "want 0 or 1");
+      } else {
+        bool* b = key_is("scheddetail") ? &o->scheddetail : key_is("dump") ? &o->dump_at_exit : &o->print_options;
+        *b = v != 0;
+      }
+    } else if (key_is("deadlock")) {
+      if (str_eq(val, "exit"))
+        o->deadlock = kDeadlockExit;
+      else if (parse_int(val, 0, 1, &v))
+        o->deadlock = int(v);
+      else
+        bad(item, ilen, "want 0, 1 or exit");
     } else {
-      *bad = item;
-      return false;
+      bad(item, ilen, "unknown key");
     }
-    s = *end ? end + 1 : end;
   }
-  return true;
+  return nbad;
 }
 
 int cgroup_cpu_limit(const char* line) {
@@ -205,23 +231,121 @@ static bool abs_path(const char* v, char* out, size_t cap) {
   return true;
 }
 
+size_t format_options(const Options& o, char* buf, size_t cap) {
+  static const char* const kDeadlock[] = {"0", "1", "exit"};
+  size_t n = 0;
+  auto add = [&](const char* fmt, auto... a) { n += rawfmt(buf + n, cap - n, fmt, a...); };
+  add("libgmp: GOMAXPROCS=%d\n", o.gomaxprocs);
+  add("libgmp: GMP_STACK_SIZE=%lu\n", (unsigned long)o.stack_size);
+  add("libgmp: GMP_MAX_THREADS=%ld\n", (long)o.max_threads);
+  add("libgmp: GMP_LOCK_MAIN=%d\n", o.lock_main ? 1 : 0);
+  add("libgmp: GMP_TLS=%d\n", o.tls ? 1 : 0);
+  add("libgmp: GMP_INHERIT=%d\n", o.inherit ? 1 : 0);
+  add("libgmp: GMP_DEBUG=schedtrace=%d,scheddetail=%d,dump=%d,deadlock=%s,options=%d\n", o.schedtrace_ms,
+      o.scheddetail ? 1 : 0, o.dump_at_exit ? 1 : 0, kDeadlock[o.deadlock], o.print_options ? 1 : 0);
+  add("libgmp: GMP_STATS=%s\n", o.stats_file);
+  add("libgmp: GMP_LOG=%s\n", kLogLevelNames[o.log_level]);
+  add("libgmp: GMP_LOG_FILE=%s\n", o.log_file);
+  return n;
+}
+
 // print_options (GMP_DEBUG=options=1) prints the effective table, one line
 // per option, in the form the environment takes.
 static void print_options(const Options& o) {
-  static const char* const kDeadlock[] = {"0", "1", "exit"};
-  rawlog("libgmp: GOMAXPROCS=%d\n", o.gomaxprocs);
-  rawlog("libgmp: GMP_STACK_SIZE=%lu\n", (unsigned long)o.stack_size);
-  rawlog("libgmp: GMP_MAX_THREADS=%ld\n", (long)o.max_threads);
-  rawlog("libgmp: GMP_LOCK_MAIN=%d\n", o.lock_main ? 1 : 0);
-  rawlog("libgmp: GMP_INHERIT=%d\n", o.inherit ? 1 : 0);
-  rawlog("libgmp: GMP_DEBUG=schedtrace=%d,scheddetail=%d,dump=%d,deadlock=%s,options=1\n",
-         o.schedtrace_ms, o.scheddetail ? 1 : 0, o.dump_at_exit ? 1 : 0, kDeadlock[o.deadlock]);
-  rawlog("libgmp: GMP_STATS=%s\n", o.stats_file);
-  rawlog("libgmp: GMP_LOG=%s\n", kLogLevelNames[o.log_level]);
-  rawlog("libgmp: GMP_LOG_FILE=%s\n", o.log_file);
+  char buf[2 * 4096 + 1024];
+  size_t n = format_options(o, buf, sizeof buf);
+  os::write(2, buf, n);
 }
 
+// --- warnings, once per process tree -----------------------------------------
+// A bad value is usually inherited: every program a preloaded shell script
+// runs would print the same warning again. A process stays quiet about
+// NAME=VALUE when its parent runs this same libgmp.so (its memory maps show
+// our file's device and inode) and started with NAME=VALUE in its
+// environment (/proc/PPID/environ is the block the parent parsed at its
+// start): the parent printed the warning. Whatever cannot be read (another
+// user's process, a parent that already exited) means "not seen": warn.
+namespace {
+
+// ProcStream reads a /proc file in pieces into a fixed buffer.
+struct ProcStream {
+  int fd;
+  char buf[4096];
+  long len = 0, pos = 0;
+  explicit ProcStream(const char* path) : fd(os::open_rdonly(path)) {}
+  ~ProcStream() {
+    if (fd >= 0) os::close(fd);
+  }
+  int next() {  // the next byte, or -1 at the end
+    if (pos == len) {
+      if (fd < 0) return -1;
+      len = os::read(fd, buf, sizeof buf);
+      pos = 0;
+      if (len <= 0) return len = 0, -1;
+    }
+    return (unsigned char)buf[pos++];
+  }
+};
+
+// stream_has_entry: the NUL- or newline-separated stream has a record equal
+// to want (sep 0), or containing want (sep '\n').
+bool stream_has(ProcStream& ps, const char* want, char sep) {
+  size_t wlen = strlen(want);
+  size_t k = 0;        // chars of want matched at the current place
+  bool alive = true;   // sep 0: this record still matches want's prefix
+  for (int c; (c = ps.next()) >= 0;) {
+    if (sep == 0) {
+      if (c == 0) {
+        if (alive && k == wlen) return true;
+        k = 0, alive = true;
+      } else if (alive) {
+        if (k < wlen && char(c) == want[k])
+          k++;
+        else
+          alive = false;
+      }
+    } else {
+      if (c == '\n') {
+        k = 0;
+        continue;
+      }
+      // Substring search; want (" MAJ:MIN INODE ") has no repeated prefix
+      // that could make the naive restart miss a match starting at ' '.
+      if (char(c) == want[k]) {
+        if (++k == wlen) return true;
+      } else {
+        k = char(c) == want[0] ? 1 : 0;
+      }
+    }
+  }
+  return false;
+}
+
+bool parent_warned(const char* name, const char* value) {
+  pid_t pp = getppid();
+  if (pp <= 1) return false;
+  Dl_info info;
+  struct stat st;
+  if (dladdr(reinterpret_cast<void*>(&options_init), &info) == 0 || info.dli_fname == nullptr ||
+      stat(info.dli_fname, &st) != 0)
+    return false;
+  char path[64], want[4096 + 64];
+  rawfmt(path, sizeof path, "/proc/%d/environ", int(pp));
+  rawfmt(want, sizeof want, "%s=%s", name, value);
+  {
+    ProcStream env(path);
+    if (env.fd < 0 || !stream_has(env, want, 0)) return false;
+  }
+  rawfmt(path, sizeof path, "/proc/%d/maps", int(pp));
+  rawfmt(want, sizeof want, " %02x:%02x %lu ", major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino);
+  ProcStream maps(path);
+  return maps.fd >= 0 && stream_has(maps, want, '\n');
+}
+
+}  // namespace
+
 static void warn_bad(const char* name, const char* value, const char* what) {
+  if (parent_warned(name, value)) return;
   rawlog("libgmp: ignoring %s=%s (%s); using the default\n", name, value, what);
 }
 
@@ -246,7 +370,7 @@ void options_init() {
     int64_t n;
     if (parse_int(v, 1, 1024, &n))
       o.gomaxprocs = int(n);
-    else
+    else if (!parent_warned("GOMAXPROCS", v))
       rawlog("libgmp: ignoring GOMAXPROCS=%s (want an integer from 1 to 1024); using %d\n", v,
              o.gomaxprocs);
   }
@@ -265,14 +389,23 @@ void options_init() {
       warn_bad("GMP_MAX_THREADS", v, "want an integer from 4 to 1000000");
   }
   if (const char* v = os::getenv_raw("GMP_DEBUG")) {
-    Options tmp = o;
-    const char* bad = nullptr;
-    if (parse_debug(v, &tmp, &bad))
-      o = tmp;
-    else
-      rawlog("libgmp: ignoring GMP_DEBUG=%s (cannot use \"%s\"; want key=value items among "
-             "schedtrace=MS, scheddetail=0/1, dump=0/1, deadlock=0/1/exit, options=0/1)\n",
-             v, bad);
+    // The good items apply; each bad one is one line, naming the item and
+    // the whole variable.
+    DebugError errs[8];
+    int nbad = parse_debug(v, &o, errs, 8);
+    if (nbad > 0 && !parent_warned("GMP_DEBUG", v)) {
+      for (int i = 0; i < nbad && i < 8; i++) {
+        char item[128];
+        size_t n = errs[i].len < sizeof item - 1 ? errs[i].len : sizeof item - 1;
+        memcpy(item, errs[i].item, n);
+        item[n] = 0;
+        rawlog("libgmp: GMP_DEBUG=%s: ignoring \"%s\" (%s); any other items apply (keys: "
+               "schedtrace=MS, scheddetail=0/1, dump=0/1, deadlock=0/1/exit, options=0/1; a bare "
+               "key means key=1)\n",
+               v, item, errs[i].why);
+      }
+      if (nbad > 8) rawlog("libgmp: GMP_DEBUG=%s: %d more bad items ignored\n", v, nbad - 8);
+    }
   }
   if (const char* v = os::getenv_raw("GMP_STATS")) {
     if (*v && !abs_path(v, o.stats_file, sizeof o.stats_file)) {

@@ -3,7 +3,8 @@
 // Every knob is read once, from the environment, in the preload constructor,
 // without allocating (os::getenv_raw scans environ). A bad value prints one
 // line naming the variable, the value and the default used, then the default
-// applies. docs/configuration.md documents every row; a test checks that.
+// applies; a child exec'd by a libgmp process that started with the same bad
+// value stays quiet (options.cpp, "warnings, once per process tree"). docs/configuration.md documents every row; a test checks that.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -39,9 +40,17 @@ enum DeadlockMode : int {
   kDeadlockExit = 2,    // deadlock=exit: report, then exit with status 2
 };
 
-// parse_debug parses a GMP_DEBUG value into o; returns false (and names the
-// bad item in *bad, a pointer into s) at the first item it does not accept.
-bool parse_debug(const char* s, Options* o, const char** bad);
+// parse_debug applies a GMP_DEBUG value to o: comma-separated key=value
+// items; a bare key means key=1 (not for schedtrace, which needs a period);
+// empty items are skipped. Every good item applies even when others are bad.
+// Returns the number of bad items and describes the first max of them in
+// errs (item points into s, len is its length, why says what is wrong).
+struct DebugError {
+  const char* item;
+  size_t len;
+  const char* why;
+};
+int parse_debug(const char* s, Options* o, DebugError* errs, int max);
 
 // options() is valid after options_init(); read-only afterwards.
 const Options& options();
@@ -59,7 +68,15 @@ int default_procs();
 // returns 0 when there is no limit, else ceil(quota/period).
 int cgroup_cpu_limit(const char* cpu_max_line);
 
-// Names of every option in the table (nullptr-terminated), for the doc test.
+// Names of every option in the table and of every GMP_DEBUG key
+// (nullptr-terminated). A test checks that options.cpp reads exactly these
+// variables, that docs/configuration.md documents exactly these, and that
+// format_options prints every one.
 extern const char* const kOptionNames[];
+extern const char* const kDebugKeys[];
+
+// format_options writes the effective table (GMP_DEBUG=options), one
+// "libgmp: NAME=VALUE" line per option, into buf; returns the length.
+size_t format_options(const Options& o, char* buf, size_t cap);
 
 }  // namespace gmp

@@ -100,6 +100,12 @@ void stack_free(Stack* s) {
   *s = Stack{};
 }
 
+void stack_pool_foreach(void (*fn)(char* lo, size_t len, void* arg), void* arg) {
+  Guard<SpinLock> g(g_pool.lock);
+  // Each record sits at the top of its own stack: [lo, lo+size) holds it.
+  for (Stack* s = g_pool.head; s != nullptr; s = s->next_free) fn(s->lo, s->size, arg);
+}
+
 void stack_fork_lock() { g_pool.lock.lock(); }
 void stack_fork_unlock() { g_pool.lock.unlock(); }
 

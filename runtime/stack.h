@@ -37,6 +37,11 @@ void stack_free(Stack* s);
 // stack_canary_ok is false if an unguarded stack's canary was overwritten.
 bool stack_canary_ok(const Stack& s);
 
+// stack_pool_foreach calls fn(lo, len, arg) for every stack in the pool, with
+// the pool lock held (for GMP_STATS at exit: the memory of freed stacks kept
+// for reuse). fn must not allocate, block or touch the pool.
+void stack_pool_foreach(void (*fn)(char* lo, size_t len, void* arg), void* arg);
+
 // stack_fork_lock/unlock: the pool is held across fork() (fork.cpp).
 void stack_fork_lock();
 void stack_fork_unlock();

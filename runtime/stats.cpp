@@ -6,8 +6,10 @@
 //     a stack the program passed with pthread_attr_setstack is its memory);
 // each a relaxed atomic written by whoever spawns or ends a G.
 // Computed at exit: kernel threads (Ms never exit, so their count is also
-// the peak; plus sysmon), retakes (sysmon's own counter) and the resident
-// bytes of the stacks of Gs still alive (mincore).
+// the peak; plus sysmon), retakes (sysmon's own counter) and the committed
+// stack bytes: resident pages (mincore) of the stacks of Gs still alive and
+// of the freed stacks in the pool (stack.cpp), i.e. what G stacks cost in
+// memory at exit (not a peak).
 #include "runtime/stats.h"
 
 #include <fcntl.h>
@@ -133,11 +135,16 @@ void stats_write() {
   int threads = 1;  // sysmon
   for (M* m = m_list(); m; m = m->alllink) threads++;
   uint64_t committed = 0;
+  // Committed stack memory at exit: the stacks of Gs still alive (a dead G
+  // not yet joined keeps its stack too) plus the freed stacks the pool
+  // keeps for reuse, the warm ones fully, the cold ones' header page.
   g_foreach([&](G* g) {
     GStatus st = g->status.load(std::memory_order_acquire);
-    if (g->is_g0 || st == GStatus::kIdle || st == GStatus::kDead || reserved_bytes(g) == 0) return;
+    if (g->is_g0 || st == GStatus::kIdle || reserved_bytes(g) == 0 || g->stack.lo == nullptr) return;
     committed += resident_bytes(g->stack.lo, g->stack.size);
   });
+  stack_pool_foreach([](char* lo, size_t len, void* arg) { *static_cast<uint64_t*>(arg) += resident_bytes(lo, len); },
+                     &committed);
 
   Out o;
   o.add("{\n  \"libgmp\": \"%s\",\n  \"pid\": %d,\n  \"gomaxprocs\": %d,\n  \"elapsed_ms\": %ld,\n",

@@ -37,6 +37,15 @@ refuse 2 'unknown option' --frobnicate "$prog"
 refuse 127 'no such file' /nonexistent/program
 refuse 127 'command not found' no-such-command-gmprun-test
 GMP_LIB=relative/libgmp.so refuse 2 'absolute path' "$prog"
+GMP_LIB=libgmp.so.10 refuse 2 'absolute path' "$prog"
+# An absolute path to another library (GNU MP's, when installed) or file.
+gnu_mp=$(ls /usr/lib/*/libgmp.so.10 /usr/lib64/libgmp.so.10 2>/dev/null | head -1)
+GMP_LIB=${gnu_mp:-/etc/passwd} refuse 2 'not libgmp' "$prog"
+# Empty option values are refused, not ignored.
+refuse 2 'whole number of processors' -p "" "$prog"
+refuse 2 'whole number of processors' --procs= "$prog"
+refuse 2 'period in milliseconds' --trace "" "$prog"
+refuse 2 'wants a file name' --stats "" "$prog"
 
 # A setuid copy of a dynamic program.
 cp "$prog" "$tmp/suid" && chmod u+s "$tmp/suid"
@@ -53,6 +62,18 @@ fi
 # -p N runs the program preloaded with GOMAXPROCS=N.
 out=$("$gmprun" -p 1 -- sh -c 'echo "$GOMAXPROCS $LD_PRELOAD"')
 [ "$out" = "1 $lib" ] && ok "-p 1 sets GOMAXPROCS and LD_PRELOAD" || fail "-p 1: got '$out'"
+
+# Called from a preloaded environment, gmprun's helpers (readelf...) do not
+# run preloaded: GMP_DEBUG=options prints one table per preloaded process
+# start, and only env and bash (gmprun's #! line) and the program may print
+# one (the program's says GOMAXPROCS=1).
+LD_PRELOAD=$lib GOMAXPROCS=2 GMP_DEBUG=options "$gmprun" -p 1 "$prog" >"$tmp/out" 2>"$tmp/err"; st=$?
+n_prog=$(grep -c '^libgmp: GOMAXPROCS=1$' "$tmp/err") n_other=$(grep -c '^libgmp: GOMAXPROCS=2$' "$tmp/err")
+if [ "$st" = 0 ] && [ "$n_prog" = 1 ] && [ "$n_other" -le 2 ]; then
+  ok "preloaded caller: the program preloaded, $n_other preloaded starts for env and bash, no helper"
+else
+  fail "preloaded caller: exit $st, program tables $n_prog (want 1), others $n_other (want <= 2)"
+fi
 
 # --trace MS: SCHED lines on stderr; an existing GMP_DEBUG is kept.
 GMP_DEBUG=scheddetail=1 "$gmprun" -p 2 --trace 10 "$prog" >"$tmp/out" 2>"$tmp/err"; st=$?

@@ -41,7 +41,7 @@ if not bad:
     want(s["syscalls_entered"] >= 1, "open() went through the syscall path")
     want(s["exitsyscall_fast"] <= s["syscalls_entered"], "exitsyscall_fast <= syscalls_entered")
     want(s["stack_bytes_reserved"] >= 12 * 16384, "stack_bytes_reserved covers 12 stacks")
-    want(s["stack_bytes_committed"] >= 0, "stack_bytes_committed >= 0")
+    want(0 < s["stack_bytes_committed"] <= s["stack_bytes_reserved"], "0 < stack_bytes_committed <= stack_bytes_reserved (threads ran on libgmp stacks)")
     want(all(isinstance(v, int) and v >= 0 for k, v in s.items() if k not in ("libgmp", "parks_by_reason")),
          "counters are non-negative integers")
 print(json.dumps(s, sort_keys=True))

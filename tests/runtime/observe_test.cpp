@@ -13,23 +13,35 @@ TEST_SUITE("runtime/options") {
   TEST_CASE("parse_debug: dump, deadlock and options keys") {
     Options o{};
     o.deadlock = kDeadlockReport;
-    const char* bad = nullptr;
-    CHECK(parse_debug("dump=1,deadlock=exit,options=1", &o, &bad));
+    DebugError e[4];
+    CHECK(parse_debug("dump=1,deadlock=exit,options=1", &o, e, 4) == 0);
     CHECK(o.dump_at_exit);
     CHECK(o.deadlock == kDeadlockExit);
     CHECK(o.print_options);
-    CHECK(parse_debug("deadlock=0,dump=0", &o, &bad));
+    CHECK(parse_debug("deadlock=0,dump=0", &o, e, 4) == 0);
     CHECK(o.deadlock == kDeadlockOff);
     CHECK_FALSE(o.dump_at_exit);
-    CHECK(parse_debug("deadlock=1,schedtrace=5", &o, &bad));
+    CHECK(parse_debug("deadlock=1,schedtrace=5", &o, e, 4) == 0);
     CHECK(o.deadlock == kDeadlockReport);
     CHECK(o.schedtrace_ms == 5);
     for (const char* s : {"deadlock=2", "deadlock=exi", "deadlock=exits", "deadlock=maybe", "dump=2",
-                          "dump=yes", "options=-1", "dump"}) {
+                          "dump=yes", "options=-1", "dump="}) {
       Options t{};
-      CHECK_MESSAGE(!parse_debug(s, &t, &bad), s);
-      CHECK(std::string(bad) == s);
+      CHECK_MESSAGE(parse_debug(s, &t, e, 4) == 1, s);
+      CHECK(std::string(e[0].item, e[0].len) == s);
     }
+  }
+
+  TEST_CASE("parse_debug: a bare key is key=1") {
+    Options o{};
+    DebugError e[4];
+    CHECK(parse_debug("dump", &o, e, 4) == 0);
+    CHECK(o.dump_at_exit);
+    CHECK(parse_debug("options,scheddetail,deadlock", &o, e, 4) == 0);
+    CHECK(o.print_options);
+    CHECK(o.scheddetail);
+    CHECK(o.deadlock == kDeadlockReport);
+    CHECK(parse_debug("schedtrace", &o, e, 4) == 1);  // a trace needs its period
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -47,21 +49,26 @@ TEST_SUITE("runtime/options") {
     CHECK_FALSE(parse_bool("maybe", &b));
   }
 
-  TEST_CASE("parse_debug: schedtrace and scheddetail, one bad item rejects it all") {
+  TEST_CASE("parse_debug: schedtrace and scheddetail; a bad item leaves the good ones applied") {
     Options o{};
-    const char* bad = nullptr;
-    CHECK(parse_debug("schedtrace=1000,scheddetail=1", &o, &bad));
+    DebugError e[4];
+    CHECK(parse_debug("schedtrace=1000,scheddetail=1", &o, e, 4) == 0);
     CHECK(o.schedtrace_ms == 1000);
     CHECK(o.scheddetail);
-    CHECK(parse_debug("", &o, &bad));
+    CHECK(parse_debug("", &o, e, 4) == 0);
+    CHECK(parse_debug(",,", &o, e, 4) == 0);
     const char* s1 = "schedtrace=abc";
-    CHECK_FALSE(parse_debug(s1, &o, &bad));
-    CHECK(bad == s1);
-    const char* s2 = "scheddetail=1,nosuch=2";
-    CHECK_FALSE(parse_debug(s2, &o, &bad));
-    CHECK(std::string(bad) == "nosuch=2");
-    CHECK_FALSE(parse_debug("schedtrace", &o, &bad));
-    CHECK_FALSE(parse_debug("schedtrace=-5", &o, &bad));
+    CHECK(parse_debug(s1, &o, e, 4) == 1);
+    CHECK(e[0].item == s1);
+    CHECK(o.schedtrace_ms == 1000);
+    Options t{};
+    CHECK(parse_debug("scheddetail=1,nosuch=2,dump=1", &t, e, 4) == 1);
+    CHECK(std::string(e[0].item, e[0].len) == "nosuch=2");
+    CHECK(std::string(e[0].why) == "unknown key");
+    CHECK(t.scheddetail);
+    CHECK(t.dump_at_exit);
+    CHECK(parse_debug("schedtrace=-5,bogus,dump=7", &t, e, 1) == 3);  // errs holds the first only
+    CHECK(std::string(e[0].item, e[0].len) == "schedtrace=-5");
   }
 
   TEST_CASE("cgroup cpu.max: ceil(quota/period), no limit for max") {
@@ -73,14 +80,74 @@ TEST_SUITE("runtime/options") {
     CHECK(cgroup_cpu_limit("garbage") == 0);
   }
 
-  TEST_CASE("every option is documented in docs/configuration.md") {
-    std::ifstream f(GMP_SOURCE_DIR "/docs/configuration.md");
-    REQUIRE(f.good());
+  // The option lists are exact: options.cpp reads exactly kOptionNames from
+  // the environment, docs/configuration.md's Variables table has exactly
+  // those rows, its GMP_DEBUG section exactly kDebugKeys, and the
+  // GMP_DEBUG=options printout a line for every option.
+  static std::string read_file(const char* path) {
+    std::ifstream f(path);
+    REQUIRE_MESSAGE(f.good(), path);
     std::stringstream ss;
     ss << f.rdbuf();
-    std::string doc = ss.str();
+    return ss.str();
+  }
+  static std::set<std::string> names_of(const char* const* list) {
+    std::set<std::string> out;
+    for (; *list; list++) out.insert(*list);
+    return out;
+  }
+  static std::string section(const std::string& doc, const std::string& heading) {
+    size_t at = doc.find("\n" + heading + "\n");
+    REQUIRE_MESSAGE(at != std::string::npos, heading);
+    size_t end = doc.find("\n#", at + heading.size() + 2);
+    return doc.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  }
+
+  TEST_CASE("options.cpp reads exactly the variables of kOptionNames") {
+    std::string src = read_file(GMP_SOURCE_DIR "/runtime/options.cpp");
+    std::set<std::string> read;
+    std::regex re("getenv_raw\\(\"([A-Z_]+)\"\\)");
+    for (auto it = std::sregex_iterator(src.begin(), src.end(), re); it != std::sregex_iterator(); ++it)
+      read.insert((*it)[1]);
+    CHECK(read == names_of(kOptionNames));
+  }
+
+  TEST_CASE("docs/configuration.md's Variables table lists exactly kOptionNames") {
+    std::string doc = read_file(GMP_SOURCE_DIR "/docs/configuration.md");
+    std::string table = section(doc, "## Variables");
+    std::set<std::string> rows;
+    std::regex re("\n\\| `([A-Z_]+)` \\|");
+    for (auto it = std::sregex_iterator(table.begin(), table.end(), re); it != std::sregex_iterator(); ++it)
+      rows.insert((*it)[1]);
+    CHECK(rows == names_of(kOptionNames));
+    // and each has its own section (GMP_LOG and GMP_LOG_FILE share one)
     for (const char* const* n = kOptionNames; *n; n++)
-      CHECK_MESSAGE(doc.find(std::string("`") + *n) != std::string::npos, *n);
+      CHECK_MESSAGE(std::regex_search(doc, std::regex(std::string("\n### (.* )?") + *n + "( .*)?\n")), *n);
+  }
+
+  TEST_CASE("docs/configuration.md's GMP_DEBUG section lists exactly kDebugKeys") {
+    std::string doc = read_file(GMP_SOURCE_DIR "/docs/configuration.md");
+    std::string sec = section(doc, "### GMP_DEBUG");
+    std::set<std::string> keys;
+    std::regex re("\n- `([a-z]+)[=`]");
+    for (auto it = std::sregex_iterator(sec.begin(), sec.end(), re); it != std::sregex_iterator(); ++it)
+      keys.insert((*it)[1]);
+    CHECK(keys == names_of(kDebugKeys));
+  }
+
+  TEST_CASE("GMP_DEBUG=options prints every option, and only those") {
+    Options o{};
+    o.gomaxprocs = 3;
+    char buf[16384];
+    size_t n = format_options(o, buf, sizeof buf);
+    std::string out(buf, n);
+    std::set<std::string> printed;
+    std::regex re("libgmp: ([A-Z_]+)=");
+    for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it)
+      printed.insert((*it)[1]);
+    CHECK(printed == names_of(kOptionNames));
+    for (const char* const* k = kDebugKeys; *k; k++)
+      CHECK_MESSAGE(out.find(std::string(*k) + "=") != std::string::npos, *k);
   }
 
   TEST_CASE("rawfmt formats without allocating") {
