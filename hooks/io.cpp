@@ -203,12 +203,20 @@ GMP_HOOK void closefrom(int lo) noexcept {
   pd_close_range_end(unsigned(lo), ~0u);
 }
 
-// fclose closes its fd inside glibc, where no hook sees it.
+namespace gmp {
+pid_t hook_popen_child(FILE* f);  // hooks/process.cpp
+}
+
+// fclose closes its fd inside glibc, where no hook sees it. fclose of a
+// popen stream is pclose in glibc (it waits for the child): it takes the
+// pclose hook's path, which frees the fd number before the wait and hands
+// the P off while waiting.
 GMP_HOOK int fclose(FILE* f) {
   if (!bookkeeping() || f == nullptr || pd_foreign_process()) return real::fclose(f);
   int saved = errno;
   int fd = real::fileno(f);
   errno = saved;
+  if (fd >= 0 && hook_popen_child(f) > 0) return pclose(f);
   if (fd >= 0) pd_close_begin(fd);
   int r = real::fclose(f);
   if (fd >= 0) pd_close_end(fd);

@@ -71,6 +71,10 @@ GMP_HOOK int system(const char* cmd) {
 // fclose for it.
 extern "C" int _IO_proc_close(FILE*);
 
+namespace gmp {
+pid_t hook_popen_child(FILE* f);
+}
+
 namespace {
 struct ProcFile {  // glibc libio/iopopen.c: _IO_proc_file
   FILE file;
@@ -80,20 +84,23 @@ struct ProcFile {  // glibc libio/iopopen.c: _IO_proc_file
 };
 constexpr int kJumpClose = 17;  // libio/libioP.h: struct _IO_jump_t's __close slot
 
-pid_t popen_child(FILE* f) {
+}  // namespace
+
+// hook_popen_child: the pid of the child of a popen stream, -1 for any
+// other FILE (fclose in hooks/io.cpp sends popen streams here too).
+pid_t gmp::hook_popen_child(FILE* f) {
   auto* pf = reinterpret_cast<ProcFile*>(f);
   if (pf->vtable == nullptr || pf->vtable[kJumpClose] != reinterpret_cast<const void*>(&_IO_proc_close))
     return -1;
   return pf->pid;
 }
-}  // namespace
 
 GMP_HOOK int pclose(FILE* f) {
   if (f == nullptr || !runtime_started() || pd_foreign_process())
     return blocking(f != nullptr, [&] { return real::pclose(f); });
   int saved = errno;
   int fd = real::fileno(f);
-  pid_t pid = fd >= 0 ? popen_child(f) : -1;
+  pid_t pid = fd >= 0 ? hook_popen_child(f) : -1;
   errno = saved;
   if (pid <= 0) {  // not a popen stream (or no fd): glibc's pclose, fclose for it
     if (fd >= 0) pd_close_begin(fd);

@@ -9,6 +9,11 @@
  * Under libgmp the fd table used to say "closing" until pclose returned, so
  * B's poll waited for A, which waited for B (until a 20 s watchdog).
  *
+ * The same again with fclose, which is pclose for a popen stream in glibc.
+ * And fclose of a popen stream whose child exits only once another thread
+ * writes to it: the wait must not hold the processor that thread needs
+ * (with one processor it did: alarm's default action ends that run).
+ *
  * Also pclose's results: the child's wait status, a write stream, pclose of
  * a stream whose child was already reaped (-1, ECHILD) and of a FILE that
  * popen did not make (glibc: fclose, 0). */
@@ -29,6 +34,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int a_result, b_poll, b_in, b_same, b_polled, watchdog;
 static char b_line[32];
+static int (*closer)(FILE*);
 
 static void* thread_a(void* arg) {
   char cmd[64];
@@ -39,7 +45,7 @@ static void* thread_a(void* arg) {
   fd_a = fileno(f);
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
-  a_result = pclose(f);
+  a_result = closer(f);
   return arg;
 }
 
@@ -68,7 +74,19 @@ static void* thread_b(void* arg) {
   return arg;
 }
 
-int main(void) {
+static int ctl2[2];
+static void* late_writer(void* arg) {
+  struct timespec t = {0, 50000000};
+  nanosleep(&t, NULL);
+  if (write(ctl2[1], "go\n", 3) != 3) return NULL;
+  return arg;
+}
+
+static int scenario(int (*close_fn)(FILE*), const char* name) {
+  closer = close_fn;
+  fd_a = -1;
+  a_result = b_poll = b_in = b_same = b_polled = watchdog = 0;
+  strcpy(b_line, "");
   if (pipe(ctl) != 0) return 1;
   pthread_t a, b;
   pthread_create(&a, NULL, thread_a, NULL);
@@ -88,7 +106,26 @@ int main(void) {
   pthread_join(b, NULL);
   printf("B's poll needed the watchdog: %s\n", watchdog ? "yes" : "no");
   printf("B: same number %s, poll=%d POLLIN=%d, read %s", b_same ? "yes" : "no", b_poll, b_in, b_line);
-  printf("A: pclose=%d\n", a_result);
+  printf("A: %s=%d\n", name, a_result);
+  close(ctl[0]);
+  close(ctl[1]);
+  return 0;
+}
+
+int main(void) {
+  if (scenario(pclose, "pclose") != 0 || scenario(fclose, "fclose") != 0) return 1;
+
+  alarm(20);
+  if (pipe(ctl2) != 0) return 1;
+  char cmd[64];
+  snprintf(cmd, sizeof cmd, "read x <&%d; exit 7", ctl2[0]);
+  FILE* pf = popen(cmd, "r");
+  pthread_t lw;
+  pthread_create(&lw, NULL, late_writer, NULL);
+  int fr = fclose(pf);
+  pthread_join(lw, NULL);
+  alarm(0);
+  printf("fclose of a popen stream: exited=%d status=%d\n", WIFEXITED(fr), WEXITSTATUS(fr));
 
   FILE* f = popen("exit 3", "r");
   int r = pclose(f);
