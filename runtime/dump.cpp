@@ -227,10 +227,14 @@ void print_g(G* g, const DumpArgs& a, int64_t now) {
       rawfmt(state, sizeof state, "waiting %s, %ld s", wait_reason_name(g->wait_reason), secs);
     }
   } else if (s == GStatus::kSyscall) {
-    // Which call its kernel thread is in. How long is not known: entering
-    // the syscall path records no time.
+    // Which call its kernel thread is in, and since when once the call
+    // blocked long enough for a hand-off (g.h: syscall_since).
     syscall_detail(m, detail, sizeof detail);
-    rawfmt(state, sizeof state, "syscall%s", detail);
+    int64_t since = g->syscall_since.load(std::memory_order_relaxed);
+    if (since != 0)
+      rawfmt(state, sizeof state, "syscall%s, %ld s", detail, long(since < now ? (now - since) / 1000000000 : 0));
+    else
+      rawfmt(state, sizeof state, "syscall%s", detail);
   } else {
     rawfmt(state, sizeof state, "%s", status_name(s));
   }

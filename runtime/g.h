@@ -137,6 +137,12 @@ struct alignas(64) G {
   WaitReason wait_reason = WaitReason::kNone;
   std::atomic<uint8_t> kt_pending{0};  // see kt below
   int64_t wait_since = 0;      // nanotime when parked
+  // When the G's current syscall-path call is known to have begun (0:
+  // unknown, or not in one), for the dump. Set by the G in
+  // entersyscallblock, or by sysmon just before it retakes the G's P (the
+  // last time it saw the P make progress: within one sysmon period of the
+  // call's start); cleared by the G in exitsyscall. Relaxed: display only.
+  std::atomic<int64_t> syscall_since{0};
   WaitNode wait;               // wait-table entry (futex.cpp)
   Timer timer;                 // deadline of the current park; owned by the G
   uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it

@@ -1026,6 +1026,7 @@ G* entersyscallblock() {
   M* m = g->m;
   bool took;
   stats_add(kStatSyscalls);
+  g->syscall_since.store(os::nanotime(), std::memory_order_relaxed);
   if (P* p = enter(m, &took)) {
     p->syscalltick.fetch_add(1, std::memory_order_relaxed);
     handoffp(releasep(m));
@@ -1044,13 +1045,16 @@ static void exitsyscall_park(G* g, void*) {
 void exitsyscall(G* g) {
   M* m = g->m;
   bool took;
+  bool retaken_or_block = g->syscall_since.load(std::memory_order_relaxed) != 0;
   if (enter(m, &took)) {  // fast path: the P is still ours
+    if (retaken_or_block) g->syscall_since.store(0, std::memory_order_relaxed);
     stats_add(kStatExitsyscallFast);
     g->status.store(GStatus::kRunning, std::memory_order_release);
     if (took) leave(m);
     return;
   }
   int saved_errno = errno;
+  g->syscall_since.store(0, std::memory_order_relaxed);
   g->status.store(GStatus::kRunning, std::memory_order_release);
   P* p;
   {

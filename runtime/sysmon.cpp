@@ -158,8 +158,17 @@ uint32_t retake(int64_t now, bool* confirm) {
     if (!stuck && held < kForcePreemptNs) continue;
     if (!work && sched.nmspinning.load() + sched.npidle.load() > 0 && held < kForcePreemptNs)
       continue;
+    // For the dump: the call began no later than the last progress seen.
+    // Stored before the P is taken, so that the G, which clears it once it
+    // sees its P gone, clears it after this store.
+    int64_t unknown = 0;
+    if (in_syscall) g->syscall_since.compare_exchange_strong(unknown, t.since, std::memory_order_relaxed);
     PStatus s = PStatus::kSyscall;
-    if (!p->status.compare_exchange_strong(s, PStatus::kIdle, std::memory_order_acq_rel)) continue;
+    if (!p->status.compare_exchange_strong(s, PStatus::kIdle, std::memory_order_acq_rel)) {
+      int64_t mine = t.since;
+      if (in_syscall) g->syscall_since.compare_exchange_strong(mine, 0, std::memory_order_relaxed);
+      continue;
+    }
     p->syscalltick.fetch_add(1, std::memory_order_relaxed);
     g_retakes.fetch_add(1, std::memory_order_relaxed);
     if (log_on(kLogDebug)) {

@@ -16,7 +16,7 @@ missing() {
   local f=$1 m="" fd
   fd=$(sed -n 's/^pipe read end: fd \([0-9]*\)$/\1/p' "$tmp/out")
   for w in '\[waiting mutex, [0-9]* s\]' '\[waiting cond, [0-9]* s\]' '\[waiting sleep, [0-9]* s\]' \
-           "\\[IO wait fd ${fd:-?}, read, [0-9]* s\\]" '\[syscall, wait4\]' \
+           "\\[IO wait fd ${fd:-?}, read, [0-9]* s\\]" '\[syscall, wait4, [0-9]* s\]' \
            ' blocked_on_mutex+0x' ' blocked_on_cond+0x' ' blocked_in_sleep+0x' ' blocked_in_read+0x' ' main+0x' \
            '^G1 \[' ' pthread_mutex_lock+0x'; do
     grep -q -- "$w" "$f" || m="$m '$w'"
