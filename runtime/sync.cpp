@@ -594,8 +594,11 @@ int sem_wait(sem_t* s, clockid_t clk, const timespec* abs, bool check_clock) {
   auto& nwait = word(s, 4);
   for (;;) {
     nwait.fetch_add(1, std::memory_order_seq_cst);
-    // sem_wait is never restarted after a handler (signal(7)).
-    int r = futex_wait(addr(v), 0, deadline, WaitReason::kSem, true, false);
+    // As the kernel's futex wait under glibc: sem_wait restarts after an
+    // SA_RESTART handler (-ERESTARTSYS), sem_timedwait/sem_clockwait fail
+    // with EINTR after any handler (-ERESTART_RESTARTBLOCK). signal(7)
+    // says neither restarts; measured here, sem_wait does.
+    int r = futex_wait(addr(v), 0, deadline, WaitReason::kSem, true, abs == nullptr);
     nwait.fetch_sub(1, std::memory_order_seq_cst);
     if (r == ECANCELED) test_cancel();
     if (sem_try(v)) return 0;
