@@ -31,7 +31,15 @@ struct alignas(64) Bucket {
 };
 
 Bucket g_table[kBuckets];
+// Threads that are not green (g0, a foreign thread such as glibc's
+// SIGEV_THREAD helper) waiting in the kernel's futex; they join and leave
+// with atomics, no lock.
 std::atomic<int32_t> g_kernel_waiters{0};
+// While kernel waiters exist, every other wake tries them first: waking
+// green waiters first starved a kernel waiter whenever green threads kept a
+// lock contended (a SIGEV_THREAD callback never got the mutex). Racy
+// counter; only its parity matters.
+std::atomic<uint32_t> g_kernel_turn{0};
 
 inline uint32_t bucket_of(const void* addr) {
   uintptr_t a = reinterpret_cast<uintptr_t>(addr);
@@ -197,7 +205,14 @@ void futex_interrupt(G* g) {
 int futex_wake(const uint32_t* addr, int n) {
   Bucket& b = g_table[bucket_of(addr)];
   int woken = 0;
-  if (b.nwait.load(std::memory_order_seq_cst) != 0) {
+  bool kernel_tried = false;
+  if (g_kernel_waiters.load(std::memory_order_seq_cst) > 0 &&
+      (g_kernel_turn.fetch_add(1, std::memory_order_relaxed) & 1) != 0) {
+    kernel_tried = true;
+    long k = os::futex_wake(addr, n);
+    if (k > 0) woken += int(k);
+  }
+  if (woken < n && b.nwait.load(std::memory_order_seq_cst) != 0) {
     ReadyList rl;
     {
       Guard<SpinLock> l(b.lock);
@@ -214,7 +229,7 @@ int futex_wake(const uint32_t* addr, int n) {
     }
     rl.ready_all();  // the first waiter first
   }
-  if (woken < n && g_kernel_waiters.load(std::memory_order_seq_cst) > 0) {
+  if (woken < n && !kernel_tried && g_kernel_waiters.load(std::memory_order_seq_cst) > 0) {
     long k = os::futex_wake(addr, n - woken);
     if (k > 0) woken += int(k);
   }
