@@ -94,7 +94,10 @@ struct PollNode {
                             // node was made (kind kClosing at gen); the node waits
                             // for the close to finish (pd_close_end, or the reset
                             // of a dup2 or of a hook that reuses the number)
-  bool queued = false;      // [pd->lock]
+  // queued: written under pd->lock; a waker's release store of false in
+  // dequeue is its last touch of the node, so the owner may read it without
+  // the lock once its wait is decided (pd_wait).
+  std::atomic<bool> queued{false};
   PollNode* prev = nullptr; // [pd->lock]
   PollNode* next = nullptr; // [pd->lock]
 };

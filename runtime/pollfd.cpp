@@ -171,7 +171,7 @@ void enqueue(PollDesc* pd, PollNode* n) {
   else
     pd->head[d] = n;
   pd->tail[d] = n;
-  n->queued = true;
+  n->queued.store(true, std::memory_order_relaxed);
   if (n->io) pd->nio[d].fetch_add(1, std::memory_order_relaxed);
   pd->nwait.fetch_add(1, std::memory_order_relaxed);
 }
@@ -187,9 +187,11 @@ void dequeue(PollDesc* pd, PollNode* n) {
   else
     pd->tail[d] = n->prev;
   n->prev = n->next = nullptr;
-  n->queued = false;
   if (n->io) pd->nio[d].fetch_sub(1, std::memory_order_relaxed);
   pd->nwait.fetch_sub(1, std::memory_order_relaxed);
+  // Last: once the owner sees false it may leave pd_wait without the lock
+  // and reuse the node (a poll() node is on its stack).
+  n->queued.store(false, std::memory_order_release);
 }
 
 // wake_dir claims waiters of direction d with outcome why: every poll node,
@@ -203,11 +205,13 @@ void wake_dir(PollDesc* pd, int d, uint32_t why, bool all_io, Sink sink) {
       n = next;
       continue;
     }
+    bool io = n->io;
+    G* g = n->w->g;  // read before dequeue: the node is not ours after it
     uint32_t prev = claim(n->w, why);
     dequeue(pd, n);  // claimed by us or someone else: either way its G is leaving
     if (prev != kNotClaimed) {
-      if (n->io) woke_io = true;
-      if (prev == kWaitParked) sink(n->w->g);
+      if (io) woke_io = true;
+      if (prev == kWaitParked) sink(g);
     }
     n = next;
   }
@@ -564,7 +568,7 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
   w.g = g;
   for (int i = 0; i < n; i++) {
     nodes[i].w = &w;
-    nodes[i].queued = false;
+    nodes[i].queued.store(false, std::memory_order_relaxed);
   }
   // The clock first: the vDSO is outside our text, where the signal
   // trampoline treats the G as in program code and may run a handler that
@@ -612,11 +616,15 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     g->park_kind.store(kParkNone, std::memory_order_relaxed);
     g->park_record = nullptr;
   }
+  // Dequeue what no waker took. A node a waker dequeued needs no lock: its
+  // release store of queued = false was the waker's last touch of it (and
+  // only this G queues it again).
   for (int i = 0; i < n; i++) {
     PollNode* nd = &nodes[i];
+    if (!nd->queued.load(std::memory_order_acquire)) continue;
     PollDesc* pd = nd->pd;
     Guard<SpinLock> l(pd->lock);
-    if (nd->queued) dequeue(pd, nd);
+    if (nd->queued.load(std::memory_order_relaxed)) dequeue(pd, nd);
   }
   return w.state.load(std::memory_order_acquire);
 }
@@ -628,10 +636,11 @@ void pd_pass_on(PollDesc* pd, int dir) {
     for (PollNode* n = pd->head[dir]; n;) {
       PollNode* next = n->next;
       if (n->io) {
+        G* ng = n->w->g;  // read before dequeue: the node is not ours after it
         uint32_t prev = claim(n->w, kWaitEvent);
         dequeue(pd, n);
         if (prev != kNotClaimed) {
-          if (prev == kWaitParked) g = n->w->g;
+          if (prev == kWaitParked) g = ng;
           break;
         }
       }

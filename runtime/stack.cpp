@@ -25,6 +25,7 @@ struct Pool {
 };
 Pool g_pool;
 std::atomic<int> g_guarded{0};
+std::atomic<bool> g_unguarded_seen{false};  // see stack_unguarded_seen
 }  // namespace
 
 static Stack* header_of(const Stack& s) {
@@ -64,9 +65,14 @@ bool stack_alloc(size_t size, Stack* out) {
   out->lo = m + (guard ? kPage : 0);
   out->size = len - (guard ? kPage : 0);
   out->next_free = nullptr;
-  if (!guard) *reinterpret_cast<uint64_t*>(out->lo) = kStackCanary;
+  if (!guard) {
+    *reinterpret_cast<uint64_t*>(out->lo) = kStackCanary;
+    g_unguarded_seen.store(true, std::memory_order_relaxed);
+  }
   return true;
 }
+
+bool stack_unguarded_seen() { return g_unguarded_seen.load(std::memory_order_relaxed); }
 
 bool stack_canary_ok(const Stack& s) {
   return s.guarded || s.map == nullptr || *reinterpret_cast<uint64_t*>(s.lo) == kStackCanary;
