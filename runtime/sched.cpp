@@ -150,34 +150,52 @@ static M* mget() {
 // Global run queue
 ////////////////////////////////////////////////////////////////////////////
 
-void globrunq_put_locked(G* g) {
+// globrunq_append_locked puts g at the tail: in the ring while it has room
+// and the overflow list is empty, else at the end of the list.
+static void globrunq_append_locked(G* g) {
+  if (sched.runqhead == nullptr && sched.ringtail - sched.ringhead < Sched::kRingSize) {
+    sched.ring[sched.ringtail++ % Sched::kRingSize] = g;
+    return;
+  }
   g->schedlink = nullptr;
   if (sched.runqtail)
     sched.runqtail->schedlink = g;
   else
     sched.runqhead = g;
   sched.runqtail = g;
+}
+
+void globrunq_put_locked(G* g) {
+  globrunq_append_locked(g);
   sched.runqsize.fetch_add(1, std::memory_order_seq_cst);
 }
 
+// globrunq_put_batch: a schedlink list of n Gs, warm (just linked by the
+// caller), so walking it here is cheap.
 void globrunq_put_batch(G* head, G* tail, uint32_t n) {
   Guard<Lock> l(sched.lock);
   tail->schedlink = nullptr;
-  if (sched.runqtail)
-    sched.runqtail->schedlink = head;
-  else
-    sched.runqhead = head;
-  sched.runqtail = tail;
+  while (head) {
+    G* next = head->schedlink;
+    globrunq_append_locked(head);
+    head = next;
+  }
   sched.runqsize.fetch_add(n, std::memory_order_seq_cst);
 }
 
-static G* globrunq_pop_locked() {
-  G* g = sched.runqhead;
-  if (g) {
+// globrunq_pop_locked takes the head; a G from the ring keeps a stale
+// schedlink (nobody reads it: every list that uses it is built afresh).
+G* globrunq_pop_locked() {
+  G* g;
+  if (sched.ringtail != sched.ringhead) {
+    g = sched.ring[sched.ringhead++ % Sched::kRingSize];
+  } else {
+    g = sched.runqhead;
+    if (g == nullptr) return nullptr;
     sched.runqhead = g->schedlink;
     if (!sched.runqhead) sched.runqtail = nullptr;
-    sched.runqsize.fetch_sub(1, std::memory_order_relaxed);
   }
+  sched.runqsize.fetch_sub(1, std::memory_order_relaxed);
   return g;
 }
 
@@ -1196,6 +1214,7 @@ void sched_fork_child(G* g) {
   if (g->lockedm != m) g->lockedm = nullptr;
   // Ps: empty queues and timer heaps, all idle but the one we keep.
   sched.runqhead = sched.runqtail = nullptr;
+  sched.ringhead = sched.ringtail = 0;
   sched.runqsize.store(0, std::memory_order_relaxed);
   sched.midle = nullptr;
   sched.nmidle = 0;

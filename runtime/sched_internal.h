@@ -17,10 +17,18 @@ constexpr int kMaxProcs = 1024;
 struct Sched {
   Lock lock;  // guards every field marked [lock]
 
-  // Global run queue [lock]; runqsize is also read without the lock as a hint.
-  G* runqhead = nullptr;
+  // Global run queue [lock]; runqsize is also read without the lock as a
+  // hint. A ring of G pointers first (taking a batch reads adjacent slots;
+  // a list would chase schedlink through one cold G after another), then,
+  // once the ring is full, a schedlink list behind it: while the list is
+  // not empty every put goes to it, so the queue stays FIFO across both.
+  static constexpr uint32_t kRingSize = 16384;
+  uint32_t ringhead = 0;  // monotonic indices; ringtail - ringhead Gs in ring
+  uint32_t ringtail = 0;
+  G* runqhead = nullptr;  // the overflow list
   G* runqtail = nullptr;
-  std::atomic<uint32_t> runqsize{0};
+  std::atomic<uint32_t> runqsize{0};  // ring + list
+  G* ring[kRingSize] = {};
 
   M* midle = nullptr;  // idle Ms [lock]
   int32_t nmidle = 0;  // [lock]
@@ -85,5 +93,6 @@ M* m_list();
 void globrunq_put_locked(G* g);
 void globrunq_put_batch(G* head, G* tail, uint32_t n);  // takes the lock
 G* globrunq_get_locked(P* p, uint32_t max);
+G* globrunq_pop_locked();  // the head, or null
 
 }  // namespace gmp

@@ -20,12 +20,7 @@ std::vector<G>& pool() {
 int drain_global() {
   Guard<Lock> l(sched.lock);
   int n = 0;
-  while (sched.runqhead) {
-    sched.runqhead = sched.runqhead->schedlink;
-    n++;
-  }
-  sched.runqtail = nullptr;
-  sched.runqsize.store(0);
+  while (globrunq_pop_locked()) n++;
   return n;
 }
 }  // namespace
@@ -65,6 +60,34 @@ TEST_SUITE("runtime/p") {
     for (uint32_t i = 0; i < kRunqSize + 1; i++) runq_put(&p, &gs[i], false);
     CHECK(runq_size(&p) == kRunqSize / 2);
     CHECK(drain_global() == int(kRunqSize / 2 + 1));
+  }
+
+  TEST_CASE("the global queue is FIFO across its ring and its overflow list") {
+    drain_global();
+    // Small Gs of our own: more than the ring holds.
+    constexpr int n = int(Sched::kRingSize) + 500;
+    static std::vector<G> many(n);
+    {
+      Guard<Lock> l(sched.lock);
+      for (int i = 0; i < 100; i++) globrunq_put_locked(&many[i]);
+    }
+    // A batch (a schedlink list) that fills the ring and spills over.
+    for (int i = 100; i < n - 1; i++) many[i].schedlink = &many[i + 1];
+    globrunq_put_batch(&many[100], &many[n - 2], uint32_t(n - 101));
+    {
+      Guard<Lock> l(sched.lock);
+      globrunq_put_locked(&many[n - 1]);  // behind the overflow, not in a freed ring slot
+      CHECK(sched.runqsize.load() == uint32_t(n));
+      // Take some, put one back: it must still come last.
+      for (int i = 0; i < 10; i++) CHECK(globrunq_pop_locked() == &many[i]);
+      globrunq_put_locked(&many[0]);
+      bool ok = true;
+      for (int i = 10; i < n; i++) ok = ok && globrunq_pop_locked() == &many[i];
+      CHECK(ok);
+      CHECK(globrunq_pop_locked() == &many[0]);
+      CHECK(globrunq_pop_locked() == nullptr);
+      CHECK(sched.runqsize.load() == 0);
+    }
   }
 
   TEST_CASE("steal takes half of the victim's queue, nothing lost or duplicated") {
