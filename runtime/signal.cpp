@@ -11,12 +11,14 @@
 // thread whose running G does not block it, and a signal arriving during a
 // blocking system call interrupts it (EINTR or restart) exactly as natively.
 // An M running no G (idle, in the scheduler) keeps the last G's mask; sysmon
-// blocks nothing but the stop signals, so a signal every running G blocks is
-// still received — by sysmon or an idle M — and queued here instead of lost.
+// blocks nothing (but what a signalfd reads), so a signal every running G
+// blocks is still received — by sysmon or an idle M — and queued here
+// instead of lost.
 //
 // The trampoline. For every signal the program catches, and for every
-// signal whose default action ends the process (so that a G's mask can hold
-// it back), the kernel handler is sig_tramp. It never takes a lock and never
+// signal whose default is not "ignore" (terminate, core, stop: so that a G's
+// mask can hold it back; see "Default actions"), the kernel handler is
+// sig_tramp. It never takes a lock and never
 // allocates. On a G that does not block the signal and is in program code
 // (not inside libgmp, tls_nosig == 0: no runtime lock held on this thread
 // pointer), it runs the program's handler right there — on the G's stack or
@@ -42,6 +44,26 @@
 // (on_g() is false), so async-signal-safe calls such as sem_post and write
 // work from handlers, and a handler that longjmps out is recognised by its
 // stack pointer (sig_in_handler).
+//
+// Default actions. Every signal whose default is not "ignore" (terminate,
+// core, stop: SIGTERM, SIGUSR1, SIGQUIT, SIGTSTP, SIGSEGV sent with kill...)
+// has the trampoline as its kernel handler while the program keeps SIG_DFL,
+// so that a per-G mask holds it back exactly like a caught one: with every G
+// blocking it, it stays pending for the process (sigpending shows it,
+// sigwait takes it) instead of acting on whichever kernel thread (sysmon,
+// an idle M) the kernel found unblocked. Once some G may take it, the
+// kernel does the action (default_action: SIG_DFL restored on one thread,
+// the signal sent to it; a stop returns when the process continues). Three
+// refinements: a real fault (si_code > 0) under SIG_DFL ends the process at
+// once on the faulting thread (fault_default; a blocked one the kernel
+// forces through itself, as natively); a runtime hook for the default
+// (SIGQUIT's dump) runs at once on the receiving thread unless every G
+// blocks the signal, so a dump never needs sysmon; and a stop signal drops
+// a pending SIGCONT and SIGCONT the pending stops (discard_pending), as the
+// kernel does for the signals it holds. Before, sync and stop signals kept
+// the kernel's SIG_DFL and sysmon blocked only the stops: kill(SIGSEGV) or
+// SIGQUIT that every G blocked killed the process through sysmon, and a
+// blocked SIGTSTP stopped it through an M that had not loaded a G's mask.
 //
 // Thread-directed signals: pthread_kill and pthread_sigqueue to a G queue on
 // that G; glibc's internal raise (abort) and the kernel's SIGPIPE/SIGXFSZ,
@@ -84,8 +106,11 @@ constexpr int kSigCancel = 32;
 constexpr int kSigSetxid = 33;
 inline constexpr uint64_t bit(int s) { return 1ull << (s - 1); }
 constexpr uint64_t kUnblockable = bit(SIGKILL) | bit(SIGSTOP) | bit(kSigCancel) | bit(kSigSetxid);
-// Synchronous faults and abort's raise: delivered by the kernel to the
-// faulting thread; under SIG_DFL they are left to the kernel.
+// Synchronous faults and abort's raise. A real fault (si_code > 0) is the
+// faulting thread's and acted on at once, even under a mask (the kernel
+// forces a blocked one: SIG_DFL, unblocked); the same numbers sent with
+// kill, raise or sigqueue (si_code <= 0) are ordinary signals and wait
+// behind the masks like any other ("Default actions" below).
 constexpr uint64_t kSync = bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGFPE) | bit(SIGTRAP) |
                            bit(SIGSYS) | bit(SIGABRT);
 constexpr uint64_t kStop = bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
@@ -143,11 +168,7 @@ void kinstall(int s) {
   if (h == uintptr_t(SIG_IGN)) {
     k.handler = reinterpret_cast<void*>(SIG_IGN);
   } else if (h == uintptr_t(SIG_DFL)) {
-    if (g_dfl_hook[s]) {
-      k.handler = reinterpret_cast<void*>(g_dfl_hook[s]);
-      k.flags |= SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    } else if ((bit(s) & (kSync | kStop)) ||
-               ((bit(s) & kDflIgnore) && !(g_managed_ignore.load(std::memory_order_relaxed) & bit(s)))) {
+    if ((bit(s) & kDflIgnore) && !(g_managed_ignore.load(std::memory_order_relaxed) & bit(s))) {
       k.handler = reinterpret_cast<void*>(SIG_DFL);
     } else {
       k.handler = reinterpret_cast<void*>(gmp_sig_tramp);
@@ -164,8 +185,7 @@ void kinstall(int s) {
 bool tramp_installed(int s) {
   uintptr_t h = g_disp[s].handler.load(std::memory_order_relaxed);
   if (is_fn(h)) return true;
-  if (h == uintptr_t(SIG_IGN) || g_dfl_hook[s]) return false;
-  if (bit(s) & (kSync | kStop)) return false;
+  if (h == uintptr_t(SIG_IGN)) return false;
   if (bit(s) & kDflIgnore) return g_managed_ignore.load(std::memory_order_relaxed) & bit(s);
   return true;
 }
@@ -420,19 +440,51 @@ void notify(G* g, int s) {
   sysmon_kick();
 }
 
-// default_action carries out what SIG_DFL does for s to the whole process.
-void default_action(int s) {
+// default_action carries out what SIG_DFL does for s to the whole process,
+// now that some G may take s (see "Default actions"). A runtime hook for the
+// default (SIGQUIT's dump) runs instead, and ends the process itself.
+void default_action(int s, siginfo_t* info, void* uc) {
   if (bit(s) & kDflIgnore) return;
+  if (g_dfl_hook[s]) {
+    g_dfl_hook[s](s, info, uc);
+    return;
+  }
   // Let the kernel do it: default action, unblocked here, sent to this thread.
   os::KSigaction k{};
   k.handler = reinterpret_cast<void*>(SIG_DFL);
   os::rt_sigaction(s, &k, nullptr);
-  uint64_t m = bit(s);
-  os::rt_sigprocmask(SIG_UNBLOCK, &m, nullptr);
+  uint64_t m = bit(s), before = 0;
+  os::rt_sigprocmask(SIG_UNBLOCK, &m, &before);
   os::tgkill(g_pid, os::gettid(), s);
-  // A stop signal returns here once the process continues.
+  // A stop signal returns here once the process continues (the stop happened
+  // on the way out of tgkill): this thread's mask and the action come back.
+  os::rt_sigprocmask(SIG_SETMASK, &before, nullptr);
   Guard<SpinLock> l(g_disp_lock);
   kinstall(s);
+}
+
+// fault_default ends the process for a real fault s (si_code > 0) under
+// SIG_DFL, from the trampoline on the faulting thread, as the kernel would
+// have: the default action, s unblocked in the mask sigreturn restores, and
+// s sent again to this thread (with its siginfo when the kernel allows it,
+// that is on the main thread), so it is taken on the way back even when
+// the instruction does not fault again (int3, a seccomp trap).
+void fault_default(int s, siginfo_t* si, ucontext_t* uc) {
+  os::KSigaction k{};
+  k.handler = reinterpret_cast<void*>(SIG_DFL);
+  os::rt_sigaction(s, &k, nullptr);
+  sigdelset(&uc->uc_sigmask, s);
+  pid_t tid = os::gettid();
+  if (os::rt_tgsigqueueinfo(g_pid, tid, s, si) != 0) os::tgkill(g_pid, tid, s);
+}
+
+// held_everywhere: every live G blocks s (lock-free; the trampoline may ask).
+bool held_everywhere(int s) {
+  bool held = true;
+  g_foreach([&](G* g) {
+    if (held && g_live(g) && !(g->sigmask.load(std::memory_order_relaxed) & bit(s))) held = false;
+  });
+  return held;
 }
 
 uintptr_t cur_sp() { return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)); }
@@ -468,7 +520,7 @@ bool run_one(G* g, int s, siginfo_t* info, void* uc, uintptr_t sp, bool* restart
   uint64_t hm = g_disp[s].mask.load(std::memory_order_relaxed);
   if (h == uintptr_t(SIG_IGN)) return false;
   if (h == uintptr_t(SIG_DFL)) {
-    default_action(s);
+    default_action(s, info, uc);
     return false;
   }
   if (fl & SA_RESETHAND) {
@@ -589,9 +641,28 @@ G* timer_target(intptr_t id, bool* routed) {
   return nullptr;
 }
 
+// discard_pending drops the pending signals in bits, the process's and
+// every G's: as the kernel, a stop signal discards a pending SIGCONT and
+// SIGCONT the pending stop signals.
+void discard_pending(uint64_t bits) {
+  siginfo_t junk;
+  {
+    Guard<SpinLock> l(g_sig_lock);
+    while (proc_take_locked(bits, &junk)) {
+    }
+  }
+  g_foreach([&](G* g) {
+    if (!g_live(g)) return;
+    for (uint64_t have; (have = g->sigpending.load(std::memory_order_acquire) & bits) != 0;)
+      g_take(g, __builtin_ctzll(have) + 1, &junk);
+  });
+}
+
 void route(const siginfo_t& info) {
   int s = info.si_signo;
   if (s < 1 || s > kNSig) return;
+  if (s == SIGCONT) discard_pending(kStop);
+  if (bit(s) & kStop) discard_pending(bit(SIGCONT));
   uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
   if (h == uintptr_t(SIG_IGN)) return;
   if (info.si_code == SI_TIMER && g_ntroutes.load(std::memory_order_relaxed) != 0) {
@@ -631,7 +702,8 @@ void route(const siginfo_t& info) {
     return;
   }
   if (h == uintptr_t(SIG_DFL)) {
-    default_action(s);
+    siginfo_t copy = info;
+    default_action(s, &copy, nullptr);
     return;
   }
   g_queue(target, info);
@@ -698,6 +770,13 @@ void tramp_body(int s, siginfo_t* si, void* ucv, int nosig) {
   auto* uc = static_cast<ucontext_t*>(ucv);
   uintptr_t h = g_disp[s].handler.load(std::memory_order_acquire);
   bool restart = true;
+  // A real fault under SIG_DFL ends the process now (the kernel had already
+  // forced it through if this thread blocked s).
+  if ((bit(s) & kSync) && si->si_code > 0 && h == uintptr_t(SIG_DFL)) {
+    fault_default(s, si, uc);
+    errno = saved_errno;
+    return;
+  }
   // A synchronous fault runs the program's handler here, whatever the state.
   if ((bit(s) & kSync) && si->si_code > 0 && is_fn(h)) {
     uintptr_t sp = uintptr_t(uc->uc_mcontext.gregs[REG_RSP]);
@@ -714,6 +793,15 @@ void tramp_body(int s, siginfo_t* si, void* ucv, int nosig) {
   }
   bool own = si->si_pid == g_pid;
   bool is_kick = own && si->si_code == SI_QUEUE && si->si_errno == kKickMagic;
+  // A runtime hook for the default (SIGQUIT's dump) runs at once, on the
+  // thread the kernel chose, unless every G holds the signal back: the dump
+  // must not need sysmon, which may be what hangs.
+  if (h == uintptr_t(SIG_DFL) && g_dfl_hook[s] && !is_kick && g_ready.load(std::memory_order_relaxed) &&
+      ((isg && !(g->sigmask.load(std::memory_order_relaxed) & bit(s))) || !held_everywhere(s))) {
+    errno = saved_errno;
+    g_dfl_hook[s](s, si, ucv);
+    return;
+  }
   // A signal a signalfd reads, caught by a thread that should have blocked
   // it (an M with a stale mask): block it here from now on (the mask
   // sigreturn restores) and put it back in the process's queue, where the
@@ -932,7 +1020,7 @@ void sig_timer_unroute(intptr_t id) {
 
 void sig_sysmon_start() {
   g_sysmon_tid.store(os::gettid(), std::memory_order_release);
-  g_sysmon_mask = kStop | g_sfd_bits.load();
+  g_sysmon_mask = g_sfd_bits.load();
   os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
 }
 
@@ -944,7 +1032,7 @@ void sig_signalfd(const sigset_t* mask) {
 
 bool sig_poll() {
   if (!g_ready.load(std::memory_order_acquire)) return false;
-  uint64_t want = kStop | g_sfd_bits.load(std::memory_order_relaxed);
+  uint64_t want = g_sfd_bits.load(std::memory_order_relaxed);
   if (want != g_sysmon_mask) {
     g_sysmon_mask = want;
     os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
