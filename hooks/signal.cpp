@@ -167,6 +167,22 @@ GMP_HOOK int pthread_sigqueue(pthread_t t, int s, const union sigval value) noex
   return sig_kill_g(g, s, &value);
 }
 
+// kill and sigqueue aimed at the caller's own process are routed by the
+// runtime on the spot (sig_kill_self); anything else is the kernel's.
+GMP_HOOK int kill(pid_t pid, int s) noexcept {
+  if (!on_a_g()) return real::kill(pid, s);
+  int e = sig_kill_self(pid, s, nullptr);
+  if (e < 0) return real::kill(pid, s);
+  return e ? fail(e) : 0;
+}
+
+GMP_HOOK int sigqueue(pid_t pid, int s, const union sigval value) noexcept {
+  if (!on_a_g()) return real::sigqueue(pid, s, value);
+  int e = sig_kill_self(pid, s, &value);
+  if (e < 0) return real::sigqueue(pid, s, value);
+  return e ? fail(e) : 0;
+}
+
 GMP_HOOK int raise(int s) noexcept {
   if (!on_a_g()) return real::raise(s);
   int e = sig_kill_g(getg(), s, nullptr);

@@ -262,7 +262,11 @@ struct Slot {
 };
 Slot g_ring[kRing];
 std::atomic<uint32_t> g_ring_head{0};
-uint32_t g_ring_tail = 0;                // sysmon only
+uint32_t g_ring_tail = 0;                // [g_ring_take_lock]
+// g_ring_take_lock: held by whoever empties the ring and routes what it
+// took — sysmon (sig_poll), or a G whose timed sigwait is about to time out
+// (sweep). Taken before any other signal lock, never by the trampoline.
+SpinLock g_ring_take_lock;
 std::atomic<uint64_t> g_ring_lost{0};    // signals dropped on a full ring (delivered without info)
 std::atomic<bool> g_retry{false};        // some G has an undelivered signal
 // Signals some signalfd reads: sysmon blocks them, so that one every G
@@ -446,6 +450,8 @@ void notify(G* g, int s) {
 void default_action(int s, siginfo_t* info, void* uc) {
   if (bit(s) & kDflIgnore) return;
   if (g_dfl_hook[s]) {
+    uint64_t m = bit(s);  // the hook ends the process with s sent to this thread
+    os::rt_sigprocmask(SIG_UNBLOCK, &m, nullptr);
     g_dfl_hook[s](s, info, uc);
     return;
   }
@@ -708,6 +714,45 @@ void route(const siginfo_t& info) {
   }
   g_queue(target, info);
   notify(target, s);
+}
+
+// drain_ring_locked routes everything the trampoline has queued so far.
+// g_ring_take_lock must be held.
+void drain_ring_locked() {
+  siginfo_t info;
+  while (ring_pop(&info)) route(info);
+  uint64_t lost = g_ring_lost.exchange(0, std::memory_order_relaxed);
+  for (int s = 1; lost; s++)
+    if (lost & bit(s)) {
+      lost &= ~bit(s);
+      route(synth(s, SI_USER));
+    }
+}
+
+void drain_ring() {
+  Guard<SpinLock> l(g_ring_take_lock);
+  drain_ring_locked();
+}
+
+// sweep brings to the runtime's queues the signals in want that are on
+// their way there: in the ring (not routed yet by sysmon), or still in the
+// kernel's queue for the process (sent, but the thread the kernel chose —
+// sysmon, usually — has not taken it yet). A timed sigwait calls it once
+// before it reports a timeout, so that sigtimedwait with a zero timeout
+// finds a signal the caller has just sent to its own process, as natively.
+// What remains open is a signal the kernel has already handed to another
+// thread that has not yet entered the trampoline (a few instructions on a
+// running CPU).
+void sweep(uint64_t want) {
+  drain_ring();
+  timespec zero{0, 0};
+  siginfo_t si;
+  uint64_t set = want;
+  while (os::rt_sigtimedwait(&set, &si, &zero) > 0) {
+    if (si.si_pid == g_pid && si.si_code == SI_QUEUE && si.si_errno == kKickMagic) continue;
+    Guard<SpinLock> l(g_ring_take_lock);
+    route(si);
+  }
 }
 
 void retry_all() {
@@ -1037,14 +1082,7 @@ bool sig_poll() {
     g_sysmon_mask = want;
     os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
   }
-  siginfo_t info;
-  while (ring_pop(&info)) route(info);
-  uint64_t lost = g_ring_lost.exchange(0, std::memory_order_relaxed);
-  for (int s = 1; lost; s++)
-    if (lost & bit(s)) {
-      lost &= ~bit(s);
-      route(synth(s, SI_USER));
-    }
+  drain_ring();
   if (g_retry.load(std::memory_order_acquire)) retry_all();
   return g_retry.load(std::memory_order_relaxed);
 }
@@ -1299,6 +1337,29 @@ int sig_kill_g(G* g, int s, const union sigval* value) {
   return 0;
 }
 
+int sig_kill_self(pid_t pid, int s, const union sigval* value) {
+  if (pid != g_pid) return -1;
+  if (s < 0 || s > kNSig) return EINVAL;
+  if (s == 0 || (bit(s) & kUnblockable) || !g_ready.load(std::memory_order_acquire)) return -1;
+  // One a signalfd reads must be in the kernel's queue, where the fd sees it.
+  if (g_sfd_bits.load(std::memory_order_relaxed) & bit(s)) return -1;
+  siginfo_t info = synth(s, value ? SI_QUEUE : SI_USER);
+  if (value) info.si_value = *value;
+  {
+    // After what the trampoline queued before (order kept), then this one.
+    Guard<SpinLock> l(g_ring_take_lock);
+    drain_ring_locked();
+    route(info);
+  }
+  G* cur = getg();
+  if (sig_pending(cur)) {  // POSIX: delivered before kill returns
+    bool restart = true;
+    deliver_pending(cur, nullptr, cur_sp(), &restart);
+    apply_mask(cur);
+  }
+  return 0;
+}
+
 namespace {
 
 struct SigParkCtx {
@@ -1332,6 +1393,7 @@ void sigwait_unlock(G* g, void* arg) {
 // deliverable pending signal, or the deadline. Returns the SigWait state;
 // *info is set for kGot.
 uint32_t park_sigwait(G* g, uint64_t want, int64_t deadline, siginfo_t* info) {
+  bool swept = false;
   for (;;) {
     // Ours first (thread-directed), then the process's.
     uint64_t mine = g->sigpending.load(std::memory_order_seq_cst) & want;
@@ -1339,7 +1401,16 @@ uint32_t park_sigwait(G* g, uint64_t want, int64_t deadline, siginfo_t* info) {
       g_take(g, __builtin_ctzll(mine) + 1, info);
       return SigWait::kGot;
     }
-    if (deadline && os::nanotime() >= deadline) return SigWait::kTimeout;
+    if (deadline && os::nanotime() >= deadline) {
+      {
+        Guard<SpinLock> l(g_sig_lock);
+        if (proc_take_locked(want, info)) return SigWait::kGot;
+      }
+      if (swept || want == 0) return SigWait::kTimeout;
+      sweep(want);  // a last look at signals on their way (see sweep)
+      swept = true;
+      continue;
+    }
     SigWait w;
     w.set = want;
     w.g = g;

@@ -67,6 +67,14 @@ int sig_altstack(const stack_t* ss, stack_t* old);
 G* g_of_tid(pid_t tid);
 // sig_kill_g: pthread_kill / pthread_sigqueue to a G (value: SI_QUEUE).
 int sig_kill_g(G* g, int s, const union sigval* value);
+// sig_kill_self: kill / sigqueue from a G to its own process, routed at once
+// by the caller (as sysmon routes what the trampoline queues), so the signal
+// is where sigpending and a zero-timeout sigtimedwait look as soon as the
+// call returns; a handler it makes due on the caller runs before the return.
+// Returns 0 or an errno, or -1 when the kernel must do it (signal 0,
+// SIGKILL, SIGSTOP, glibc's own, one a signalfd reads, runtime not ready)
+// or pid is not ours.
+int sig_kill_self(pid_t pid, int s, const union sigval* value);
 // sig_wait: sigwaitinfo/sigtimedwait (deadline 0: none). Returns the signal
 // number or -errno.
 int sig_wait(const sigset_t* set, siginfo_t* info, int64_t deadline);
