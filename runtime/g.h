@@ -167,11 +167,13 @@ struct alignas(64) G {
   std::atomic<uint64_t> sigpending{0};
   SpinLock siglock;            // guards sigq
   struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
-  // Handler frames running on this G: depth and the stack pointer at the
-  // outermost entry (a handler that longjmps out leaves them stale; see
-  // sig_in_handler). This G only.
+  // Handler levels running on this G: how many, and for the innermost
+  // kSigLevels the stack pointer each one interrupted (sig_sps[i] for level
+  // i+1), so that a longjmp out of some of them drops exactly those (see
+  // "Handler levels" in signal.cpp). This G only.
+  static constexpr int kSigLevels = 16;
   int32_t sig_depth = 0;
-  uintptr_t sig_sp = 0;
+  uintptr_t sig_sps[kSigLevels] = {};
   // The G's alternate signal stack (sigaltstack, from alt_sp); loaded into
   // its M's kernel thread when it switches in. This G only.
   size_t alt_size = 0;

@@ -42,8 +42,28 @@
 // Handlers run with the G's mask extended by sa_mask (and the signal unless
 // SA_NODEFER), G.sig_depth > 0: hooks called from a handler never park
 // (on_g() is false), so async-signal-safe calls such as sem_post and write
-// work from handlers, and a handler that longjmps out is recognised by its
-// stack pointer (sig_in_handler).
+// work from handlers.
+//
+// Handler levels. Handlers nest (one raises another signal, or a second
+// signal arrives in the first), and any level may be left by longjmp
+// instead of a return: a SIGUSR2 handler may jump back into the SIGUSR1
+// handler that raised it (leaving one level) or to the thread's own code
+// (leaving both). Each level records the stack pointer it interrupted
+// (G.sig_sps, bounded; run_one), and a jump whose target stack pointer is
+// known (the hooked longjmps: sig_longjmp) drops every level it leaves
+// (leave_levels): on the same stack, a level is left when the target is at
+// or above the point it interrupted; a level that interrupted code on the
+// alternate stack is left by any jump off that stack; a level that
+// interrupted the thread's own stack is never left by a jump that lands on
+// the alternate stack (that is inside some handler). A handler's normal
+// return puts the depth back to what it was at its entry, whatever its
+// nested levels did. sig_in_handler applies the same rule to the caller's
+// own stack pointer, which catches a jump no hook saw (a C++ exception, a
+// jump made by the program's own code). Before, only the outermost entry
+// was kept and a jump left either every level or none: after a jump back
+// into an outer handler the depth stayed one too high, and the G counted as
+// in a handler (its waits passed through to the kernel and hung) whenever it
+// called from deeper in its stack than that handler had run.
 //
 // Default actions. Every signal whose default is not "ignore" (terminate,
 // core, stop: SIGTERM, SIGUSR1, SIGQUIT, SIGTSTP, SIGSEGV sent with kill...)
@@ -495,6 +515,37 @@ bool held_everywhere(int s) {
 
 uintptr_t cur_sp() { return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)); }
 
+// How far above a level's entry a stack pointer may be and still be on the
+// same stack (a larger distance is another stack: the comparison is void).
+constexpr uintptr_t kStackSpan = uintptr_t(8) << 20;
+
+bool on_altstack(G* g, uintptr_t sp) {
+  return g->alt_sp && sp >= uintptr_t(g->alt_sp) && sp < uintptr_t(g->alt_sp) + g->alt_size;
+}
+
+// level_left: a G whose stack pointer is now target has left the handler
+// level that interrupted it at entry (see "Handler levels").
+bool level_left(G* g, uintptr_t entry, uintptr_t target) {
+  bool e_alt = on_altstack(g, entry), t_alt = on_altstack(g, target);
+  if (e_alt != t_alt) return e_alt;
+  return target >= entry && target - entry < kStackSpan;
+}
+
+// leave_levels drops the handler levels of g (the current G) that a G
+// whose stack pointer is target has left, innermost first. Levels deeper
+// than G::kSigLevels are not recorded: they count as left with the deepest
+// recorded one, and as still running otherwise.
+void leave_levels(G* g, uintptr_t target) {
+  int32_t d = g->sig_depth;
+  if (d <= 0) return;
+  if (d > G::kSigLevels) {
+    if (!level_left(g, g->sig_sps[G::kSigLevels - 1], target)) return;
+    d = G::kSigLevels - 1;
+  }
+  while (d > 0 && level_left(g, g->sig_sps[d - 1], target)) d--;
+  g->sig_depth = d;
+}
+
 void call_handler(uintptr_t h, int fl, int s, siginfo_t* info, void* uc) {
   if (fl & SA_SIGINFO)
     reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(s, info, uc);
@@ -535,9 +586,10 @@ bool run_one(G* g, int s, siginfo_t* info, void* uc, uintptr_t sp, bool* restart
     g_disp[s].flags.store(0);
     kinstall(s);
   }
-  if (g->sig_depth > 0 && !sig_in_handler(g)) g->sig_depth = 0;
-  if (g->sig_depth == 0) g->sig_sp = sp;
-  g->sig_depth++;
+  leave_levels(g, sp);  // levels some jump left unseen (see "Handler levels")
+  int32_t level = g->sig_depth;
+  if (level < G::kSigLevels) g->sig_sps[level] = sp;
+  g->sig_depth = level + 1;
   uint64_t old = g->sigmask.load(std::memory_order_relaxed);
   g->sigmask.store((old | hm | ((fl & SA_NODEFER) ? 0 : bit(s))) & ~kUnblockable, std::memory_order_seq_cst);
   errno = saved_errno;
@@ -553,7 +605,7 @@ bool run_one(G* g, int s, siginfo_t* info, void* uc, uintptr_t sp, bool* restart
     call_handler(h, fl, s, info, uc);
   }
   g->sigmask.store(old, std::memory_order_seq_cst);
-  if (g->sig_depth > 0) g->sig_depth--;
+  g->sig_depth = level;
   if (!(fl & SA_RESTART)) *restart = false;
   return true;
 }
@@ -967,14 +1019,9 @@ int find_text(dl_phdr_info* info, size_t, void* data) {
 
 bool sig_in_handler(G* g) {
   if (g->sig_depth <= 0) return false;
-  uintptr_t sp = cur_sp();
-  // Above the point where the outermost handler began, on the same stack:
-  // the handler left by longjmp.
-  if (sp > g->sig_sp && sp - g->sig_sp < (8u << 20)) {
-    g->sig_depth = 0;
-    return false;
-  }
-  return true;
+  // Levels our stack pointer shows we have left (a jump no hook saw).
+  leave_levels(g, cur_sp());
+  return g->sig_depth > 0;
 }
 
 void sig_longjmp(const void* envp) {
@@ -988,9 +1035,7 @@ void sig_longjmp(const void* envp) {
     __asm__ volatile("mov %%fs:0x30, %0" : "=r"(guard));
     uintptr_t v = uintptr_t(env->__jmpbuf[6]);
     uintptr_t sp = ((v >> 17) | (v << 47)) ^ guard;
-    // At or above where the outermost handler interrupted the G, on the
-    // same stack: the jump leaves every handler.
-    if (sp >= g->sig_sp && sp - g->sig_sp < (8u << 20)) g->sig_depth = 0;
+    leave_levels(g, sp);  // exactly the levels the jump leaves
   }
   if (env->__mask_was_saved) sig_procmask(SIG_SETMASK, &env->__saved_mask, nullptr);
 }
@@ -1167,7 +1212,6 @@ void sig_spawn(G* child) {
   child->sigmask.store(m & ~kUnblockable, std::memory_order_relaxed);
   child->sigpending.store(0, std::memory_order_relaxed);
   child->sig_depth = 0;
-  child->sig_sp = 0;
   child->alt_sp = nullptr;  // POSIX: a new thread has no alternate stack
   child->alt_size = 0;
   child->alt_flags = 0;
