@@ -290,6 +290,7 @@ size_t iov_total(const iovec* iov, int n) {
 // syscall path (real_call).
 template <class RealCall>
 ssize_t stream_try(PollDesc* pd, int fd, int dir, const iovec* iov, int cnt, RealCall real_call) {
+  if (dir == kDirRead) sig_fd_read(fd);  // a signalfd returns its reader's own signals
   uint8_t nw = pd->nowait[dir].load(std::memory_order_relaxed);
   if (nw != kNowaitNo) {
     ssize_t r = dir == kDirRead ? os::preadv2(fd, iov, cnt, RWF_NOWAIT) : os::pwritev2(fd, iov, cnt, RWF_NOWAIT);

@@ -167,6 +167,11 @@ struct alignas(64) G {
   std::atomic<uint64_t> sigpending{0};
   SpinLock siglock;            // guards sigq
   struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
+  // sig_fd_wake: a signal the G blocks and a signalfd reads was directed at
+  // it; its next (or current) fd wait ends once, so that a read of a
+  // signalfd looks again (sig_fd_read). Set by the sender (seq_cst, before
+  // it reads park_kind), taken by the G's fd wait or by pd_interrupt.
+  std::atomic<bool> sig_fd_wake{false};
   // Handler levels running on this G: how many, and for the innermost
   // kSigLevels the stack pointer each one interrupted (sig_sps[i] for level
   // i+1), so that a longjmp out of some of them drops exactly those (see

@@ -98,6 +98,7 @@
 // writes of kind, gen, reg, nonblock. Lock order: an entry lock is never held
 // while taking another entry lock or sched.lock; Gs are readied after unlock.
 #include "runtime/pollfd.h"
+#include "runtime/signal.h"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -594,7 +595,7 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     g->park_record = &w;
   }
   g->park_kind.store(kParkFd, std::memory_order_seq_cst);
-  if (early == 0 && interrupt_pending(g, true)) early = kWaitInterrupted;
+  if (early == 0 && (interrupt_pending(g, true) || sig_fd_wake_take(g))) early = kWaitInterrupted;
   if (early != 0) {
     claim(&w, early);  // may lose to a waker that already decided: its outcome stands
   } else if (w.state.load(std::memory_order_acquire) == kWaitArming) {
@@ -776,7 +777,8 @@ void pd_interrupt(G* g) {
   {
     Guard<SpinLock> l(g->siglock);
     auto* w = static_cast<PollWait*>(g->park_record);
-    if (w != nullptr && g->park_kind.load(std::memory_order_seq_cst) == kParkFd && interrupt_pending(g, true))
+    if (w != nullptr && g->park_kind.load(std::memory_order_seq_cst) == kParkFd &&
+        (interrupt_pending(g, true) || sig_fd_wake_take(g)))
       prev = claim(w, kWaitInterrupted);
   }
   if (prev == kWaitParked) ready(g);

@@ -85,6 +85,15 @@
 // SIGQUIT that every G blocked killed the process through sysmon, and a
 // blocked SIGTSTP stopped it through an M that had not loaded a G's mask.
 //
+// signalfd. Signals a signalfd reads stay in the kernel (sysmon and fresh
+// Ms block them), where the fd sees them. A thread-directed one, which
+// libgmp keeps on the G, is moved to the queue of the G's kernel thread
+// when the G reads a signalfd for it (sig_fd_read, from the read path; a G
+// already parked in that read is woken once, G.sig_fd_wake), so the read
+// returns it as natively — and a signal directed at another G stays that
+// G's. poll/epoll on the signalfd does not see such a signal until it is
+// read.
+//
 // Thread-directed signals: pthread_kill and pthread_sigqueue to a G queue on
 // that G; glibc's internal raise (abort) and the kernel's SIGPIPE/SIGXFSZ,
 // sent to the current kernel thread, belong to the G running there.
@@ -447,12 +456,20 @@ void kick(G* g, int s) {
 
 // notify makes g act on its new pending signal s (see the file comment).
 void notify(G* g, int s) {
+  bool sfd_wake = (g_sfd_bits.load(std::memory_order_relaxed) & bit(s)) &&
+                  (g->sigmask.load(std::memory_order_seq_cst) & bit(s));
+  if (sfd_wake) g->sig_fd_wake.store(true, std::memory_order_seq_cst);
   uint8_t kind = g->park_kind.load(std::memory_order_seq_cst);
   if (kind == kParkSigwait) {  // it may be waiting for s: let it look
     park_interrupt(g);
     return;
   }
-  if (g->sigmask.load(std::memory_order_seq_cst) & bit(s)) return;
+  if (g->sigmask.load(std::memory_order_seq_cst) & bit(s)) {
+    // Blocked: it may still be what the G's read of a signalfd is waiting
+    // for (sig_fd_read): let the read look again.
+    if (kind == kParkFd && sfd_wake) park_interrupt(g);
+    return;
+  }
   if (kind != kParkNone) {
     park_interrupt(g);
     return;
@@ -1211,6 +1228,7 @@ void sig_spawn(G* child) {
     os::rt_sigprocmask(SIG_BLOCK, nullptr, &m);
   child->sigmask.store(m & ~kUnblockable, std::memory_order_relaxed);
   child->sigpending.store(0, std::memory_order_relaxed);
+  child->sig_fd_wake.store(false, std::memory_order_relaxed);
   child->sig_depth = 0;
   child->alt_sp = nullptr;  // POSIX: a new thread has no alternate stack
   child->alt_size = 0;
@@ -1379,6 +1397,70 @@ int sig_kill_g(G* g, int s, const union sigval* value) {
     apply_mask(cur);
   }
   return 0;
+}
+
+namespace {
+// signalfd_mask reads the set of signals fd reads if it is a signalfd (the
+// "sigmask:" line of /proc/self/fdinfo/fd, hex, bit s-1 for signal s);
+// 0 for any other file.
+uint64_t signalfd_mask(int fd) {
+  char path[48] = "/proc/self/fdinfo/";
+  char* p = path + strlen(path);
+  char digits[12];
+  int nd = 0;
+  for (unsigned v = unsigned(fd); nd == 0 || v; v /= 10) digits[nd++] = char('0' + v % 10);
+  while (nd) *p++ = digits[--nd];
+  *p = 0;
+  int f = int(os::syscall6(SYS_openat, AT_FDCWD, long(path), O_RDONLY | O_CLOEXEC));
+  if (f < 0) return 0;
+  char buf[512];
+  long n = os::syscall6(SYS_read, f, long(buf), sizeof buf - 1);
+  os::close(f);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char* at = strstr(buf, "sigmask:");
+  if (at == nullptr) return 0;
+  at += 8;
+  while (*at == ' ' || *at == '\t') at++;
+  uint64_t m = 0;
+  for (;; at++) {
+    int d = *at >= '0' && *at <= '9' ? *at - '0' : *at >= 'a' && *at <= 'f' ? *at - 'a' + 10 : -1;
+    if (d < 0) break;
+    m = (m << 4) | uint64_t(d);
+  }
+  return m;
+}
+}  // namespace
+
+bool sig_fd_wake_take(G* g) {
+  return g->sig_fd_wake.load(std::memory_order_seq_cst) && g->sig_fd_wake.exchange(false);
+}
+
+void sig_fd_read(int fd) {
+  G* g = getg();
+  uint64_t have = g->sigpending.load(std::memory_order_acquire) & g->sigmask.load(std::memory_order_relaxed) &
+                  g_sfd_bits.load(std::memory_order_relaxed);
+  if (have == 0 || g->m == nullptr) return;  // the common case: three loads
+  have &= signalfd_mask(fd);
+  if (have == 0) return;
+  apply_mask(g);  // the kernel thread blocks them too, so they stay queued
+  pid_t tid = g->m->tid;
+  while (have) {
+    int s = __builtin_ctzll(have) + 1;
+    have &= ~bit(s);
+    for (;;) {
+      siginfo_t info;
+      g_take(g, s, &info);
+      // As pthread_kill / pthread_sigqueue would have sent it natively; the
+      // kernel takes a chosen si_code >= 0 or SI_TKILL only from the main
+      // thread, and makes the right one itself for tgkill.
+      if (info.si_code < 0 && info.si_code != SI_TKILL)
+        os::rt_tgsigqueueinfo(g_pid, tid, s, &info);
+      else
+        os::tgkill(g_pid, tid, s);
+      if (s < SIGRTMIN || !(g->sigpending.load(std::memory_order_acquire) & bit(s))) break;
+    }
+  }
 }
 
 int sig_kill_self(pid_t pid, int s, const union sigval* value) {

@@ -60,6 +60,15 @@ int sig_procmask(int how, const sigset_t* set, sigset_t* old);
 int sig_pending_set(sigset_t* out);
 // sig_signalfd: a signalfd now reads these signals (hooks/io.cpp).
 void sig_signalfd(const sigset_t* mask);
+// sig_fd_read: the current G is about to read fd (a stream). If fd is a
+// signalfd for signals the G blocks and has pending — thread-directed ones
+// (pthread_kill, pthread_sigqueue), which libgmp keeps on the G — they are
+// moved to the queue of the G's kernel thread, where the read right after
+// finds them, as a native signalfd returns its reader's own signals.
+void sig_fd_read(int fd);
+// sig_fd_wake_take: whether g's fd wait must end once for such a signal
+// (G.sig_fd_wake), clearing the request; the fd wait's interrupt check.
+bool sig_fd_wake_take(G* g);
 // sig_altstack: sigaltstack for the current G (0 or an errno value).
 int sig_altstack(const stack_t* ss, stack_t* old);
 // g_of_tid: the live G whose gettid() identity is tid (main: the process
