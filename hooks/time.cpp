@@ -39,6 +39,7 @@ GMP_HOOK int clock_nanosleep(clockid_t clk, int flags, const struct timespec* re
 GMP_HOOK unsigned int sleep(unsigned int seconds) {
   if (!green()) return real::sleep(seconds);
   int64_t left = sleep_for(int64_t(seconds) * 1000000000);
+  if (left > 0) errno = EINTR;  // glibc's sleep is a nanosleep that failed
   return unsigned(left / 1000000000);  // whole seconds not slept, as glibc
 }
 
