@@ -12,7 +12,14 @@
 //      anyone, as Go's checkdead counts such Ms as running;
 //   4. every G is parked with a synchronization WaitReason (mutex, cond,
 //      rwlock, semaphore, barrier, once, join, futex) or is dead, and at least
-//      one is parked.
+//      one is parked — except that a G parked on a semaphore while the
+//      program has a handler installed for an asynchronous signal (any
+//      signal but the synchronous faults) is not blocked for good: sem_post
+//      is async-signal-safe, and the handler may run on any signal from
+//      outside (a parent's kill, a terminal's SIGINT) and post it, or call
+//      _exit. The other objects cannot be released from a handler (their
+//      calls are not async-signal-safe). Before this rule a forked child
+//      waiting in sem_wait for its parent's SIGTERM was reported.
 // Go checks all of this under sched.lock, which every transition takes. Ours
 // do not (run queues and G status are lock-free), so the check is a
 // snapshot validated twice: conditions 1-3 are read before and after the G
@@ -38,6 +45,7 @@
 #include "runtime/os.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
+#include "runtime/signal.h"
 #include "runtime/stats.h"
 
 #include <dirent.h>
@@ -112,10 +120,15 @@ uint64_t tick_sum() {
 bool all_gs_blocked() {
   bool ok = true;
   int blocked = 0;
+  bool handler = sig_async_handler();
   g_foreach([&](G* g) {
     if (!ok || g->is_g0) return;
     GStatus s = g->status.load(std::memory_order_acquire);
     if (s == GStatus::kIdle || s == GStatus::kDead) return;
+    if (handler && s == GStatus::kWaiting && g->wait_reason == WaitReason::kSem) {
+      ok = false;  // a handler may post it (condition 4)
+      return;
+    }
     if (s == GStatus::kWaiting && sync_reason(g->wait_reason))
       blocked++;
     else

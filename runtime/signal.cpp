@@ -1131,6 +1131,14 @@ void sig_sysmon_start() {
   os::rt_sigprocmask(SIG_SETMASK, &g_sysmon_mask, nullptr);
 }
 
+bool sig_async_handler() {
+  constexpr uint64_t kFaults = kSync & ~bit(SIGABRT);
+  for (int s = 1; s <= kNSig; s++)
+    if (!(bit(s) & (kFaults | kUnblockable)) && is_fn(g_disp[s].handler.load(std::memory_order_relaxed)))
+      return true;
+  return false;
+}
+
 void sig_signalfd(const sigset_t* mask) {
   uint64_t b = to_bits(mask) & ~kUnblockable;
   uint64_t old = g_sfd_bits.fetch_or(b);

@@ -58,6 +58,9 @@ void sig_mask_restore(uint64_t old);
 int sig_action(int s, const struct sigaction* act, struct sigaction* old);
 int sig_procmask(int how, const sigset_t* set, sigset_t* old);
 int sig_pending_set(sigset_t* out);
+// sig_async_handler: the program has a handler function installed for some
+// signal other than the synchronous faults (deadlock.cpp, condition 4).
+bool sig_async_handler();
 // sig_signalfd: a signalfd now reads these signals (hooks/io.cpp).
 void sig_signalfd(const sigset_t* mask);
 // sig_fd_read: the current G is about to read fd (a stream). If fd is a
