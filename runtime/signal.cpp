@@ -1445,10 +1445,13 @@ bool sig_fd_wake_take(G* g) {
 }
 
 void sig_fd_read(int fd) {
+  // The common case first: no signalfd was ever made for a signal (one
+  // load of a global; a read on a socket must not touch another G line).
+  uint64_t sfd = g_sfd_bits.load(std::memory_order_relaxed);
+  if (sfd == 0) return;
   G* g = getg();
-  uint64_t have = g->sigpending.load(std::memory_order_acquire) & g->sigmask.load(std::memory_order_relaxed) &
-                  g_sfd_bits.load(std::memory_order_relaxed);
-  if (have == 0 || g->m == nullptr) return;  // the common case: three loads
+  uint64_t have = g->sigpending.load(std::memory_order_acquire) & g->sigmask.load(std::memory_order_relaxed) & sfd;
+  if (have == 0 || g->m == nullptr) return;
   have &= signalfd_mask(fd);
   if (have == 0) return;
   apply_mask(g);  // the kernel thread blocks them too, so they stay queued
