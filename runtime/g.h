@@ -103,10 +103,13 @@ struct PollNode {
 };
 
 // Layout: a switch touches the first cache line only (execute, the context
-// switch, sig_switch_in), and netpoll waking a G in read() the first two, so
-// a G taken cold off a run queue or a wait queue costs one or two misses
-// (which runq_prefetch and netpoll ask for ahead); the rest is read by the G
-// itself or on slower paths.
+// switch, sig_switch_in), netpoll waking a G in read() the first two, and
+// the G's own park and wake-up (pd_wait, park, the cancel and signal
+// checks) the third, so a G taken cold off a run queue or a wait queue
+// costs at most three misses, which runq_prefetch and netpoll ask for
+// ahead (the park fields used to be spread over lines 2-4; gathering them
+// measured within the noise on a loaded host, but it cannot cost a miss);
+// the rest is read by the G itself or on slower paths.
 struct alignas(64) G {
   // --- the switch (scheduling: see GStatus for who may write status) ---
   std::atomic<GStatus> status{GStatus::kIdle};
@@ -132,14 +135,39 @@ struct alignas(64) G {
   PollWait pollwait;
   PollNode ionode;
 
+  // --- the park (third cache line: what a park and its wake-up touch,
+  // interrupt checks included; see runq_prefetch) ---
+  // What the G is parked in, for interrupt (cancel.cpp): written by the G
+  // before it parks and after it wakes, read by anyone.
+  std::atomic<uint8_t> park_kind{0};  // ParkKind
+  WaitReason wait_reason = WaitReason::kNone;
+  // sig_fd_wake: a signal the G blocks and a signalfd reads was directed at
+  // it; its next (or current) fd wait ends once, so that a read of a
+  // signalfd looks again (sig_fd_read). Set by the sender (seq_cst, before
+  // it reads park_kind), taken by the G's fd wait or by pd_interrupt.
+  std::atomic<bool> sig_fd_wake{false};
+  // Cancellation (cancel.cpp): kCancel* bits; the pending bit is set by any
+  // thread, the others only by the G itself.
+  std::atomic<uint32_t> cancel{0};
+  // The wait record of the current interruptible park, for kinds that need
+  // one (kParkFd: the PollWait; kParkSigwait: the SigWait). Written by the G
+  // before it publishes park_kind, read by park_interrupt.
+  void* park_record = nullptr;
+  // sigpending: signals directed at this G and not yet delivered. Bits are
+  // set by any thread (the signal dispatcher, pthread_kill, the trampoline
+  // on this G's M) and cleared by the G under siglock.
+  std::atomic<uint64_t> sigpending{0};
+  SpinLock siglock;            // guards sigq
+  struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
+  int64_t wait_since = 0;      // nanotime when parked
+  uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it
+
   // --- identity (written at creation, read by anyone) ---
   uint64_t goid = 0;           // 1 = main; unique for the process lifetime
   bool is_g0 = false;          // an M's scheduler stack, never a pthread
 
   // --- parking ---
-  WaitReason wait_reason = WaitReason::kNone;
   std::atomic<uint8_t> kt_pending{0};  // see kt below
-  int64_t wait_since = 0;      // nanotime when parked
   // When the G's current syscall-path call is known to have begun (0:
   // unknown, or not in one), for the dump. Set by the G in
   // entersyscallblock, or by sysmon just before it retakes the G's P (the
@@ -148,30 +176,8 @@ struct alignas(64) G {
   std::atomic<int64_t> syscall_since{0};
   WaitNode wait;               // wait-table entry (futex.cpp)
   Timer timer;                 // deadline of the current park; owned by the G
-  uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it
-  // What the G is parked in, for interrupt (cancel.cpp): written by the G
-  // before it parks and after it wakes, read by anyone.
-  std::atomic<uint8_t> park_kind{0};  // ParkKind
-  // The wait record of the current interruptible park, for kinds that need
-  // one (kParkFd: the PollWait; kParkSigwait: the SigWait). Written by the G
-  // before it publishes park_kind, read by park_interrupt.
-  void* park_record = nullptr;
-  // Cancellation (cancel.cpp): kCancel* bits; the pending bit is set by any
-  // thread, the others only by the G itself.
-  std::atomic<uint32_t> cancel{0};
 
   // --- signals (signal.cpp) ---
-  // sigpending: signals directed at this G and not yet delivered. Bits are
-  // set by any thread (the signal dispatcher, pthread_kill, the trampoline
-  // on this G's M) and cleared by the G under siglock.
-  std::atomic<uint64_t> sigpending{0};
-  SpinLock siglock;            // guards sigq
-  struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
-  // sig_fd_wake: a signal the G blocks and a signalfd reads was directed at
-  // it; its next (or current) fd wait ends once, so that a read of a
-  // signalfd looks again (sig_fd_read). Set by the sender (seq_cst, before
-  // it reads park_kind), taken by the G's fd wait or by pd_interrupt.
-  std::atomic<bool> sig_fd_wake{false};
   // Handler levels running on this G: how many, and for the innermost
   // kSigLevels the stack pointer each one interrupted (sig_sps[i] for level
   // i+1), so that a longjmp out of some of them drops exactly those (see

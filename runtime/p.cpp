@@ -38,7 +38,7 @@ uint32_t runq_size(P* p) {
 // runtime's own CPU time per request). So while one G runs, the next one's
 // lines are asked for: the first queued G's stack, TLS and descriptor (its
 // G lines were asked for when it was second, so reading ctx, tcb and
-// ionode.pd from them is usually a hit) and the second one's two G lines.
+// ionode.pd from them is usually a hit) and the second one's three G lines.
 // (Two deep — the third G's struct, the second's stack — measured no
 // better.) Only prefetches and plain loads of G fields: the G arena is
 // never unmapped, and a G stolen meanwhile costs a wasted prefetch.
@@ -59,9 +59,10 @@ void runq_prefetch(P* p) {
       second = q0;
     }
   }
-  if (second) {
+  if (second) {  // its three hot lines (g.h)
     __builtin_prefetch(second, 1);
     __builtin_prefetch(reinterpret_cast<char*>(second) + 64, 1);
+    __builtin_prefetch(reinterpret_cast<char*>(second) + 128, 1);
   }
   if (first == nullptr) return;
   __builtin_prefetch(first, 1);
