@@ -111,10 +111,18 @@ GMP_HOOK int sigaltstack(const stack_t* ss, stack_t* old) noexcept {
   return e ? fail(e) : 0;
 }
 
+// waited: the result of sigwaitinfo/sigtimedwait as glibc 2.36 returns it:
+// its wrapper reports a signal sent with tkill/tgkill (raise, pthread_kill)
+// as SI_USER, hiding that raise uses tgkill; a handler still sees SI_TKILL.
+static int waited(int r, siginfo_t* info) {
+  if (r < 0) return fail(-r);
+  if (info != nullptr && info->si_code == SI_TKILL) info->si_code = SI_USER;
+  return r;
+}
+
 GMP_HOOK int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
   if (!green()) return real::sigwaitinfo(set, info);
-  int r = sig_wait(set, info, 0);
-  return r < 0 ? fail(-r) : r;
+  return waited(sig_wait(set, info, 0), info);
 }
 
 GMP_HOOK int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
@@ -124,8 +132,7 @@ GMP_HOOK int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct tim
     if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return fail(EINVAL);
     deadline = os::nanotime() + int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec;
   }
-  int r = sig_wait(set, info, deadline);
-  return r < 0 ? fail(-r) : r;
+  return waited(sig_wait(set, info, deadline), info);
 }
 
 GMP_HOOK int sigwait(const sigset_t* set, int* sig) {
