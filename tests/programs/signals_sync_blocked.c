@@ -155,7 +155,8 @@ static void segv_sent(int by_raise) {
     sigaddset(&m, SIGSEGV);
     siginfo_t si;
     int r = sigwaitinfo(&m, &si);
-    // (raise's si_code depends on the kernel: SI_TKILL, or SI_USER on 6.x)
+    // (raise's si_code: the kernel's SI_TKILL, which glibc's sigwaitinfo
+    // reports as SI_USER; signals_si_code checks that exactly)
     printf("  sigwaitinfo: %s, si_code %s\n", r == SIGSEGV ? "SIGSEGV" : "?",
            si.si_code > 0 ? "> 0" : by_raise ? "<= 0" : si.si_code == SI_USER ? "SI_USER" : "other");
     stop_threads();
