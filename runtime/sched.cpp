@@ -580,7 +580,9 @@ static G* steal_work(M* m, int64_t now, int64_t* poll_until, bool* ran_timers) {
 // idle Ps get Ms. With one, as Go's injectglist: one G per idle P goes on the
 // global queue (and that many Ms start), the rest on p's own queue, where
 // they stay near the M that polled them instead of all contending for the
-// scheduler lock and migrating.
+// scheduler lock and migrating — as far as it has room; what does not fit
+// goes to the global tail, never through runq_put's overflow, which would
+// move p's older half behind them.
 void inject_list(G* list, int n, P* p) {
   if (!list) return;
   for (G* g = list; g; g = g->schedlink) g->status.store(GStatus::kRunnable, std::memory_order_release);
@@ -598,11 +600,17 @@ void inject_list(G* list, int n, P* p) {
     globrunq_put_batch(list, tail, uint32_t(nglob));
     for (int i = 0; i < nglob && sched.npidle.load() > 0; i++) startm(nullptr, false);
   }
-  while (rest) {
+  for (uint32_t room = p ? kRunqSize - runq_size(p) : 0; rest && room > 0; room--) {
     G* g = rest;
     rest = g->schedlink;
     g->schedlink = nullptr;
     runq_put(p, g, false);
+  }
+  if (rest) {  // the list is warm: walking it for its tail costs no misses
+    G* tail = rest;
+    uint32_t k = 1;
+    for (; tail->schedlink; tail = tail->schedlink) k++;
+    globrunq_put_batch(rest, tail, k);
   }
 }
 
@@ -638,28 +646,16 @@ top:
   if (int64_t s = sched.skip_since.load(std::memory_order_relaxed);
       s != 0 && now - s > kDrainedPollNs && sched.lastpoll.load() != 0 &&
       sched.skip_since.compare_exchange_strong(s, 0, std::memory_order_relaxed)) {
-    // Behind the work already queued, which the global queue is part of.
-    // While it is empty: at the tail of this P's queue as far as it has
-    // room (taking a batch back from the global queue walks the cold Gs'
-    // links one miss at a time), the rest at the global tail. Never in
-    // front of the global queue, nor through runq_put's overflow (which
-    // moves this P's older half there): Gs put ahead of it every
-    // millisecond starved it (echo p99 at 8000 connections, P=1: 131 ->
-    // 522 ms).
+    // Behind the work already queued, which the global queue is part of:
+    // on this P's queue (inject_list: as far as it has room) only while
+    // nothing waits globally, else all at the global tail. Gs put ahead of
+    // the global queue every millisecond starved it (echo p99 at 8000
+    // connections, P=1: 131 -> 522 ms); sending them all there made every
+    // batch a cold walk back (design.md §15).
     int n;
     if (G* list = netpoll(0, &n)) {
       stats_add(kStatNetpollWakeups, n);
-      int room = sched.runqsize.load(std::memory_order_relaxed) == 0 ? int(kRunqSize - runq_size(p)) : 0;
-      G* rest = list;
-      for (int i = 0; i < room && rest; i++) {
-        G* g = rest;
-        rest = g->schedlink;
-        g->schedlink = nullptr;
-        n--;
-        g->status.store(GStatus::kRunnable, std::memory_order_release);
-        runq_put(p, g, false);
-      }
-      inject_list(rest, n, nullptr);
+      inject_list(list, n, sched.runqsize.load(std::memory_order_relaxed) == 0 ? p : nullptr);
     }
   }
   if (G* g = runq_get(p, inherit)) return g;
