@@ -562,6 +562,11 @@ int pd_register(PollDesc* pd, int fd, uint32_t gen) {
   return -1;
 }
 
+// fd_wait_interrupted: what ends an fd wait early besides its events — a
+// pending cancel or signal (interrupt.h), or a signal for a signalfd the G
+// reads (sig_fd_read). Under g->siglock in pd_interrupt.
+static bool fd_wait_interrupted(G* g) { return interrupt_pending(g, true) || sig_fd_wake_take(g); }
+
 uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
   G* g = getg();
   PollWait& w = g->pollwait;  // nobody touched it since the last wait returned
@@ -595,7 +600,7 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
     g->park_record = &w;
   }
   g->park_kind.store(kParkFd, std::memory_order_seq_cst);
-  if (early == 0 && (interrupt_pending(g, true) || sig_fd_wake_take(g))) early = kWaitInterrupted;
+  if (early == 0 && fd_wait_interrupted(g)) early = kWaitInterrupted;
   if (early != 0) {
     claim(&w, early);  // may lose to a waker that already decided: its outcome stands
   } else if (w.state.load(std::memory_order_acquire) == kWaitArming) {
@@ -778,7 +783,7 @@ void pd_interrupt(G* g) {
     Guard<SpinLock> l(g->siglock);
     auto* w = static_cast<PollWait*>(g->park_record);
     if (w != nullptr && g->park_kind.load(std::memory_order_seq_cst) == kParkFd &&
-        (interrupt_pending(g, true) || sig_fd_wake_take(g)))
+        fd_wait_interrupted(g))
       prev = claim(w, kWaitInterrupted);
   }
   if (prev == kWaitParked) ready(g);

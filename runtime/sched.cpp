@@ -787,7 +787,7 @@ top:
 static void after_switch(M* m, G* g, ctx::Context gctx) {
   g->ctx = gctx;
   m->curg = nullptr;
-  if (stack_unguarded_seen() && !stack_canary_ok(g->stack))
+  if (!stack_canary_ok(g->stack))
     fatal("stack overflow in thread %lu (G%lu): the canary below its %zu-byte stack was overwritten; "
           "raise GMP_STACK_SIZE or the thread's stack size attribute",
           (unsigned long)g->goid, (unsigned long)g->goid, g->stack.size);

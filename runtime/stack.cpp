@@ -25,7 +25,7 @@ struct Pool {
 };
 Pool g_pool;
 std::atomic<int> g_guarded{0};
-std::atomic<bool> g_unguarded_seen{false};  // see stack_unguarded_seen
+std::atomic<bool> g_unguarded_seen{false};  // set once, never cleared; see stack_canary_ok
 }  // namespace
 
 static Stack* header_of(const Stack& s) {
@@ -72,9 +72,8 @@ bool stack_alloc(size_t size, Stack* out) {
   return true;
 }
 
-bool stack_unguarded_seen() { return g_unguarded_seen.load(std::memory_order_relaxed); }
-
 bool stack_canary_ok(const Stack& s) {
+  if (!g_unguarded_seen.load(std::memory_order_relaxed)) return true;
   return s.guarded || s.map == nullptr || *reinterpret_cast<uint64_t*>(s.lo) == kStackCanary;
 }
 

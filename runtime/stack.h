@@ -35,13 +35,11 @@ bool stack_alloc(size_t size, Stack* out);
 // stack_free returns a runtime-owned stack to the pool (no-op for user stacks).
 void stack_free(Stack* s);
 // stack_canary_ok is false if an unguarded stack's canary was overwritten.
+// Until some runtime-owned stack is made without a guard page (the VMA
+// budget ran out, or mprotect failed) every runtime stack is guarded, and
+// it answers from one global flag without reading s: the switch calls it,
+// and s sits on a G line a switch does not otherwise touch (g.h).
 bool stack_canary_ok(const Stack& s);
-// stack_unguarded_seen: some runtime-owned stack was ever made without a
-// guard page (the VMA budget ran out, or mprotect failed). Until then every
-// runtime stack is guarded and the switch skips the canary check, which
-// would read a G line a switch does not otherwise touch (g.h). Set once,
-// never cleared; read relaxed.
-bool stack_unguarded_seen();
 
 // stack_pool_foreach calls fn(lo, len, arg) for every stack in the pool, with
 // the pool lock held (for GMP_STATS at exit: the memory of freed stacks kept
