@@ -8,6 +8,7 @@
 #include "runtime/g.h"
 #include "runtime/kthread.h"
 
+#include <cstddef>
 #include <new>
 
 #include "runtime/lock.h"
@@ -25,6 +26,16 @@ SpinLock g_free_lock;               // guards g_free
 G* g_free = nullptr;                // Idle Gs, linked by schedlink
 std::atomic<uint64_t> g_next_goid{2};  // 1 is main
 }  // namespace
+
+// The hot lines (g.h "Layout"): every field a hook, a switch or an fd park
+// and wake-up touches lies in the first three cache lines.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(offsetof(G, alt_sp) < 64 && offsetof(G, pollwait) == 64, "the switch line");
+static_assert(offsetof(G, is_g0) < 192 && offsetof(G, sig_depth) < 192 && offsetof(G, kt_pending) < 192 && offsetof(G, fd_waiting) < 192 &&
+                  offsetof(G, cancel) < 192 && offsetof(G, wait_seq) < 192,
+              "the park line");
+#pragma GCC diagnostic pop
 
 G* g_arena_base() { return g_base; }
 uint64_t g_count() { return g_carved.load(std::memory_order_acquire); }

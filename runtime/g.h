@@ -146,6 +146,9 @@ struct alignas(64) G {
   // signalfd looks again (sig_fd_read). Set by the sender (seq_cst, before
   // it reads park_kind), taken by the G's fd wait or by pd_interrupt.
   std::atomic<bool> sig_fd_wake{false};
+  // is_g0: an M's scheduler stack, never a pthread. Written at creation.
+  // Here, not with the identity below, because every hook reads it (on_g).
+  bool is_g0 = false;
   // Cancellation (cancel.cpp): kCancel* bits; the pending bit is set by any
   // thread, the others only by the G itself.
   std::atomic<uint32_t> cancel{0};
@@ -158,16 +161,22 @@ struct alignas(64) G {
   // on this G's M) and cleared by the G under siglock.
   std::atomic<uint64_t> sigpending{0};
   SpinLock siglock;            // guards sigq
+  // sig_depth: handler levels running on this G (see sig_sps below); every
+  // hook reads it (on_g), so it sits on this line. This G only.
+  int32_t sig_depth = 0;
   struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
   int64_t wait_since = 0;      // nanotime when parked
   uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it
+  // kt_pending: read after every park; see kt below.
+  std::atomic<uint8_t> kt_pending{0};
+  // fd_waiting: the G's current park counts in netpoll_waiters. Set by g0
+  // in the wait's commit, cleared by the G when park returns (netpoll.h).
+  bool fd_waiting = false;
 
   // --- identity (written at creation, read by anyone) ---
   uint64_t goid = 0;           // 1 = main; unique for the process lifetime
-  bool is_g0 = false;          // an M's scheduler stack, never a pthread
 
   // --- parking ---
-  std::atomic<uint8_t> kt_pending{0};  // see kt below
   // When the G's current syscall-path call is known to have begun (0:
   // unknown, or not in one), for the dump. Set by the G in
   // entersyscallblock, or by sysmon just before it retakes the G's P (the
@@ -178,12 +187,11 @@ struct alignas(64) G {
   Timer timer;                 // deadline of the current park; owned by the G
 
   // --- signals (signal.cpp) ---
-  // Handler levels running on this G: how many, and for the innermost
-  // kSigLevels the stack pointer each one interrupted (sig_sps[i] for level
-  // i+1), so that a longjmp out of some of them drops exactly those (see
-  // "Handler levels" in signal.cpp). This G only.
+  // For the innermost kSigLevels handler levels (sig_depth above), the
+  // stack pointer each one interrupted (sig_sps[i] for level i+1), so that a
+  // longjmp out of some of them drops exactly those (see "Handler levels" in
+  // signal.cpp). This G only.
   static constexpr int kSigLevels = 16;
-  int32_t sig_depth = 0;
   uintptr_t sig_sps[kSigLevels] = {};
   // The G's alternate signal stack (sigaltstack, from alt_sp); loaded into
   // its M's kernel thread when it switches in. This G only.

@@ -14,6 +14,7 @@
 namespace gmp {
 
 struct G;
+struct P;
 
 void netpoll_init();
 // netpoll returns the readied Gs (schedlink-linked) and their count in *n.
@@ -24,7 +25,11 @@ void netpoll_break();
 // scheduler polls (and blocks in epoll) only while it is > 0 or a timer is
 // pending.
 int netpoll_waiters();
-void netpoll_waiters_add(int delta);
+// netpoll_waiter_parked: g0, committing g's fd wait on p (null: the M has
+// no P). netpoll_waiter_resumed: g, back from that park, on p (Running).
+// Sets and clears g->fd_waiting (see park in sched.cpp).
+void netpoll_waiter_parked(G* g, P* p);
+void netpoll_waiter_resumed(G* g, P* p);
 // netpoll_ensure_poller: a G just parked on an fd from an M that has no P
 // (sysmon took it while the G ran user code). That M will not go looking for
 // work, so nobody may be left to poll: if no M is blocked in netpoll, wake

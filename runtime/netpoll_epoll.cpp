@@ -12,8 +12,10 @@
 #include <cerrno>
 
 #include "runtime/g.h"
+#include "runtime/m.h"
 #include "runtime/netpoll.h"
 #include "runtime/os.h"
+#include "runtime/p.h"
 #include "runtime/pollfd.h"
 #include "runtime/rawlog.h"
 #include "runtime/sched_internal.h"
@@ -26,8 +28,13 @@ int g_epfd = -1;
 int g_breakfd = -1;
 // break_pending dedupes netpoll_break: one eventfd write per blocked wait.
 std::atomic<uint32_t> g_break_pending{0};
-// Gs parked (or about to park) on fds; see pd_wait.
-std::atomic<int> g_waiters{0};
+// Gs parked (or about to park) on fds by a G whose M held no P; those with
+// a P count in the P's share (P.fd_waiters). See pd_wait. A cache line of
+// its own, away from what other Ms read on their hot paths.
+struct alignas(64) WaiterCount {
+  std::atomic<int> n{0};
+};
+WaiterCount g_waiters;
 
 inline uint64_t encode(int fd, uint32_t gen) { return (uint64_t(gen) << 32) | uint32_t(fd); }
 
@@ -67,7 +74,8 @@ void netpoll_fork_child() {
   os::close(g_epfd);
   os::close(g_breakfd);
   g_break_pending.store(0, std::memory_order_relaxed);
-  g_waiters.store(0, std::memory_order_relaxed);
+  g_waiters.n.store(0, std::memory_order_relaxed);
+  for (int i = 0; i < sched.gomaxprocs; i++) sched.allp[i]->fd_waiters.store(0, std::memory_order_relaxed);
   pd_process_init();
   open_poller();
   pd_after_fork();
@@ -80,8 +88,34 @@ void netpoll_break() {
   os::write(g_breakfd, &one, sizeof one);
 }
 
-int netpoll_waiters() { return g_waiters.load(std::memory_order_seq_cst); }
-void netpoll_waiters_add(int delta) { g_waiters.fetch_add(delta, std::memory_order_seq_cst); }
+int netpoll_waiters() {
+  int n = g_waiters.n.load(std::memory_order_seq_cst);
+  for (int i = 0; i < sched.gomaxprocs; i++) n += sched.allp[i]->fd_waiters.load(std::memory_order_relaxed);
+  return n;
+}
+
+// The count changes on the runtime's side of a park, where the P (if the
+// M still has one) is Running and so owned: raised by g0 in the wait's
+// commit, before the wait is published as parked; lowered by the G itself
+// in park() once it runs again, before it leaves the runtime. An M whose P
+// was taken meanwhile (netpoll_ensure_poller's case) raises the shared
+// count instead; its seq_cst add pairs with find_runnable's read after it
+// released its P.
+void netpoll_waiter_parked(G* g, P* p) {
+  g->fd_waiting = true;
+  if (p != nullptr)
+    p->fd_waiters.store(p->fd_waiters.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  else
+    g_waiters.n.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void netpoll_waiter_resumed(G* g, P* p) {
+  g->fd_waiting = false;
+  if (p != nullptr)
+    p->fd_waiters.store(p->fd_waiters.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  else
+    g_waiters.n.fetch_add(-1, std::memory_order_seq_cst);
+}
 
 // An M with a P that parks its G runs find_runnable next, which blocks in
 // netpoll when there are waiters and nobody polls. An M without a P does

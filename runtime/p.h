@@ -54,6 +54,14 @@ struct P {
   // ends the chain: Go's sysmon preempts such a G; we cannot preempt, so
   // schedule() stops inheriting instead (find_runnable).
   int64_t slice_start = 0;
+  // fd_waiters: this P's share of the Gs parked on fds (netpoll_waiters
+  // adds the shares up). Changed only by the owner, with a plain load and
+  // store, not a locked add: the count changes twice per fd wait, and a
+  // shared atomic counter made every such change a cache-line transfer
+  // between Ms. A G parks on one P and may wake on another, so one share
+  // may be negative; the sum is exact once the Ms are quiet (deadlock.cpp
+  // reads it only after every P went idle). Read by anyone, relaxed.
+  std::atomic<int32_t> fd_waiters{0};
 
   // Timers: heap guarded by timer_lock; timer0 is the earliest `when` (0 if
   // none), written under timer_lock, read without it by other Ms.

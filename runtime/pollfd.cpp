@@ -317,7 +317,9 @@ void wait_commit(G* g, void* arg) {
   auto* ca = static_cast<CommitArgs*>(arg);
   PollWait* w = ca->w;
   if (ca->timed) add_timer(&g->timer);
-  if (getg()->m->p == nullptr) netpoll_ensure_poller();
+  P* p = getg()->m->p;
+  netpoll_waiter_parked(g, p);
+  if (p == nullptr) netpoll_ensure_poller();
   uint32_t s = kWaitArming;
   if (!w->state.compare_exchange_strong(s, kWaitParked, std::memory_order_acq_rel)) ready(g);
 }
@@ -604,7 +606,6 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
   if (early != 0) {
     claim(&w, early);  // may lose to a waker that already decided: its outcome stands
   } else if (w.state.load(std::memory_order_acquire) == kWaitArming) {
-    netpoll_waiters_add(1);
     CommitArgs ca{&w, deadline != 0};
     if (deadline != 0) {
       g->wait_seq++;
@@ -613,8 +614,7 @@ uint32_t pd_wait(PollNode* nodes, int n, int64_t deadline) {
       g->timer.arg = &w;
       g->timer.seq = g->wait_seq;
     }
-    park(kWaitReasonIO, wait_commit, &ca);
-    netpoll_waiters_add(-1);
+    park(kWaitReasonIO, wait_commit, &ca);  // counted in netpoll_waiters meanwhile
     if (deadline != 0) timer_del(&g->timer);  // waits for a callback still running
   }
   {

@@ -950,6 +950,7 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
   tls_nosig = 0;
   mcall(g, park_m, &pa);
   g->wait_reason = WaitReason::kNone;
+  if (g->fd_waiting) netpoll_waiter_resumed(g, g->m->p);  // the P is Running: ours
   leave(g->m);
   if (__builtin_expect(g->kt_pending.load(std::memory_order_relaxed) != 0, 0)) kt_apply(g);
 }
