@@ -105,10 +105,12 @@ void print_stack(G* g, const Regs& r, bool check_parked, bool elide) {
   }
   ctx::Context c0 = g->ctx;
   int64_t since0 = g->wait_since;
+  uint8_t seq0 = g->park_seq;
   int n = traceback(r, lo, hi, frames, kMaxFrames);
   if (check_parked) {
     GStatus s = g->status.load(std::memory_order_acquire);
-    if ((s != GStatus::kWaiting && s != GStatus::kRunnable) || g->ctx != c0 || g->wait_since != since0) {
+    if ((s != GStatus::kWaiting && s != GStatus::kRunnable) || g->ctx != c0 || g->wait_since != since0 ||
+        g->park_seq != seq0) {
       out("  (resumed while its stack was read)\n");
       return;
     }

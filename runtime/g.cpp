@@ -32,7 +32,7 @@ std::atomic<uint64_t> g_next_goid{2};  // 1 is main
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 static_assert(offsetof(G, alt_sp) < 64 && offsetof(G, pollwait) == 64, "the switch line");
-static_assert(offsetof(G, is_g0) < 192 && offsetof(G, sig_depth) < 192 && offsetof(G, kt_pending) < 192 && offsetof(G, fd_waiting) < 192 &&
+static_assert(offsetof(G, is_g0) < 192 && offsetof(G, sig_depth) < 192 && offsetof(G, kt_pending) < 192 && offsetof(G, fd_waiting) < 192 && offsetof(G, park_seq) < 192 &&
                   offsetof(G, cancel) < 192 && offsetof(G, wait_seq) < 192,
               "the park line");
 #pragma GCC diagnostic pop

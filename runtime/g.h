@@ -165,13 +165,14 @@ struct alignas(64) G {
   // hook reads it (on_g), so it sits on this line. This G only.
   int32_t sig_depth = 0;
   struct SigNode* sigq = nullptr;  // their siginfo, FIFO; guarded by siglock
-  int64_t wait_since = 0;      // nanotime when parked
+  int64_t wait_since = 0;      // nanotime when parked (to a sysmon period; park)
   uint32_t wait_seq = 0;       // bumped per timed park; the timer carries it
   // kt_pending: read after every park; see kt below.
   std::atomic<uint8_t> kt_pending{0};
   // fd_waiting: the G's current park counts in netpoll_waiters. Set by g0
   // in the wait's commit, cleared by the G when park returns (netpoll.h).
   bool fd_waiting = false;
+  uint8_t park_seq = 0;        // bumped by the G per park (dump.cpp: did it move?)
 
   // --- identity (written at creation, read by anyone) ---
   uint64_t goid = 0;           // 1 = main; unique for the process lifetime

@@ -46,6 +46,9 @@ struct Sched {
   // The poller: lastpoll == 0 means some M is blocked in netpoll; otherwise
   // it is the nanotime of the last poll. pollUntil is when that M wakes.
   std::atomic<int64_t> lastpoll{0};
+  // sysmon_now: the nanotime of sysmon's last round (0 before it starts).
+  // Written by sysmon, read by anyone (park's wait stamp), relaxed.
+  std::atomic<int64_t> sysmon_now{0};
   std::atomic<int64_t> poll_until{0};
   // skip_since: the nanotime at which a read first parked on the drained
   // hint (without trying) since the last forced poll, or 0. Data that came

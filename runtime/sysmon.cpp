@@ -273,6 +273,7 @@ void* sysmon_main(void*) {
     log_sysmon_tick();
     if (sigwork) idle = 0;
     int64_t now = os::nanotime();
+    sched.sysmon_now.store(now, std::memory_order_relaxed);
     if (o.schedtrace_ms <= 0 && !sigwork && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
       // Deep sleep: nothing can need a retake until some P is acquired.
       g_sysmon_note.clear();
