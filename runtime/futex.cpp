@@ -243,7 +243,10 @@ void futex_fork_lock() {
 void futex_fork_unlock(bool child) {
   for (uint32_t i = 0; i < kBuckets; i++) {
     if (child) {  // the child has no other thread: nobody waits anywhere
-      g_table[i].head = nullptr;
+      // Both ends: a stale tail made the child's first waiter on a bucket
+      // that had parent waiters at the fork a node linked after the
+      // parent's, unreachable from head, so its wake-up never came.
+      g_table[i].head = g_table[i].tail = nullptr;
       g_table[i].nwait.store(0, std::memory_order_relaxed);
     }
     g_table[i].lock.unlock();

@@ -75,7 +75,6 @@ void netpoll_fork_child() {
   os::close(g_breakfd);
   g_break_pending.store(0, std::memory_order_relaxed);
   g_waiters.n.store(0, std::memory_order_relaxed);
-  for (int i = 0; i < sched.gomaxprocs; i++) sched.allp[i]->fd_waiters.store(0, std::memory_order_relaxed);
   pd_process_init();
   open_poller();
   pd_after_fork();

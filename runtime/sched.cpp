@@ -1237,6 +1237,7 @@ void sched_fork_child(G* g) {
     p->runnext.store(nullptr, std::memory_order_relaxed);
     p->timers.len = 0;
     p->timer0.store(0, std::memory_order_relaxed);
+    p->fd_waiters.store(0, std::memory_order_relaxed);  // the parent's fd waiters are not ours
     p->m = nullptr;
     p->status.store(PStatus::kIdle, std::memory_order_relaxed);
   }
