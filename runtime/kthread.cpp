@@ -18,9 +18,12 @@
 //     them explicitly in its pthread_attr (kt_thread_attr); when the kernel
 //     refuses (an unprivileged thread cannot leave SCHED_IDLE) sysmon, which
 //     carries them, makes it (sched.cpp: newm);
-//   - an M whose G exits and which cannot get the defaults back (the same
-//     SCHED_IDLE case) is retired: M.retire, it exits instead of running
-//     another G (sched.cpp: schedule);
+//   - an M whose G exits and which cannot get the defaults back (an
+//     unprivileged thread cannot leave SCHED_IDLE) is retired: M.retire,
+//     it exits instead of running another G (sched.cpp: schedule), and the
+//     G's exit is published (its join returns) only once that kernel thread
+//     has ended, as glibc's join waits for the kernel to clear the thread's
+//     tid (sched.cpp: "Retiring");
 //   - main's kernel thread M0, which runs other Gs once main has left
 //     through pthread_exit, gets them back then (kt_main_exit).
 //
