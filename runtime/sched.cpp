@@ -320,26 +320,45 @@ static void newm(P* p, bool spinning) {
 static std::atomic<M*> g_newm_req{nullptr};
 
 // newm_thread makes m's kernel thread, which starts with P m->nextp. A new
-// thread would inherit the calling one's affinity and policy: when those are
-// not the defaults (a locked G's, main's) it asks for the defaults
-// (kt_thread_attr, kthread.cpp); when the kernel refuses them (this thread
-// may not leave SCHED_IDLE) sysmon, which carries them, makes it
-// (may_delegate).
+// thread inherits the calling one's affinity and policy, and glibc applies
+// an explicit pthread_attr only after the clone: a thread made by one that
+// does not carry the defaults (a locked G's M, main's) would be listed in
+// /proc with the caller's mask and policy for a moment (with an
+// unprivileged SCHED_IDLE caller, until the kernel refuses the defaults,
+// starved all the while; natively no such thread exists). So when the
+// caller does not carry them (kt_thread_attr, kthread.cpp) sysmon, which
+// does, makes the thread (may_delegate). Only without a sysmon, or on
+// sysmon itself, is the thread made here asking for the defaults in its
+// attr, and when the kernel refuses them (sysmon is as main left it:
+// SCHED_IDLE) it inherits ours (docs/compatibility.md).
 void newm_thread(M* m, bool may_delegate) {
   P* p = m->nextp;
   bool spinning = m->spinning;
+  pthread_attr_t attr;
+  auto init_attr = [&] {
+    real::pthread_attr_init(&attr);
+    real::pthread_attr_setstacksize(&attr, 1 << 20);
+    real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  };
+  init_attr();
+  bool asked = kt_thread_attr(&attr);
+  if (asked && may_delegate && sysmon_started()) {
+    real::pthread_attr_destroy(&attr);
+    GMP_LOGF(kLogDebug, "M%d: this thread does not carry the defaults; sysmon makes its kernel thread", m->id);
+    M* head = g_newm_req.load(std::memory_order_relaxed);
+    do {
+      m->schedlink = head;
+    } while (!g_newm_req.compare_exchange_weak(head, m, std::memory_order_release));
+    sysmon_kick();
+    return;
+  }
   // glibc's pthread_create reads THREAD_SELF: run it on this kernel
   // thread's own TCB, not on the calling G's.
   void* tp = tls_tp();
   G* cg = getg();
   M* cm = tls_enabled() && cg && !cg->is_g0 ? cg->m : nullptr;
   bool swap = cm && cm->tcb && tp != cm->tcb;
-  auto create = [&](bool clean) {
-    pthread_attr_t attr;
-    real::pthread_attr_init(&attr);
-    real::pthread_attr_setstacksize(&attr, 1 << 20);
-    real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    bool asked = clean && kt_thread_attr(&attr);
+  auto create = [&] {
     if (swap) tls_set_tp(cm->tcb);
     int err = real::pthread_create(&m->thread, &attr, mstart, m);
     // EAGAIN is transient: the kernel refuses new threads while the process
@@ -350,20 +369,15 @@ void newm_thread(M* m, bool may_delegate) {
       err = real::pthread_create(&m->thread, &attr, mstart, m);
     }
     if (swap) tls_set_tp(tp);
-    real::pthread_attr_destroy(&attr);
-    return err == EPERM && asked ? -1 : err;  // -1: the defaults were refused
+    return err;
   };
-  int err = create(true);
-  if (err == -1 && may_delegate && sysmon_started()) {
-    GMP_LOGF(kLogDebug, "M%d: this thread cannot make a kernel thread with the defaults; sysmon will", m->id);
-    M* head = g_newm_req.load(std::memory_order_relaxed);
-    do {
-      m->schedlink = head;
-    } while (!g_newm_req.compare_exchange_weak(head, m, std::memory_order_release));
-    sysmon_kick();
-    return;
+  int err = create();
+  if (err == EPERM && asked) {  // the defaults were refused: it inherits ours (docs/compatibility.md)
+    real::pthread_attr_destroy(&attr);
+    init_attr();
+    err = create();
   }
-  if (err == -1) err = create(false);  // nobody can: it inherits ours (docs/compatibility.md)
+  real::pthread_attr_destroy(&attr);
   if (err == 0) sig_wrap_glibc();
   if (err == EAGAIN) {
     GMP_LOGF(kLogDebug, "cannot create a kernel thread (EAGAIN); continuing with %d", sched.mcount - 1);
