@@ -13,14 +13,20 @@
 // The defaults. An M that runs no locked G carries the process's CPU mask
 // at start (what `taskset` gave it; recorded by kt_init) and SCHED_OTHER
 // priority 0. Everything that could break that is handled here:
-//   - a new kernel thread (newm, sysmon) made by a kernel thread that does
-//     not carry the defaults (a locked G's M, main's own thread) asks for
-//     them explicitly in its pthread_attr (kt_thread_attr); when the kernel
-//     refuses (an unprivileged thread cannot leave SCHED_IDLE) sysmon, which
-//     carries them, makes it (sched.cpp: newm);
-//   - an M whose G exits and which cannot get the defaults back (the same
-//     SCHED_IDLE case) is retired: M.retire, it exits instead of running
-//     another G (sched.cpp: schedule);
+//   - a new M needed by a kernel thread that does not carry the defaults
+//     (a locked G's M, main's own thread; kt_thread_attr tells) is made by
+//     sysmon, which carries them: glibc applies an explicit pthread_attr
+//     only after the clone, so a thread made by the caller would show the
+//     caller's mask and policy in /proc for a moment (and, from an
+//     unprivileged SCHED_IDLE caller, fail after all). Only sysmon itself,
+//     or a thread starting sysmon, asks for the defaults in its
+//     pthread_attr (kt_thread_attr) (sched.cpp: newm_thread);
+//   - an M whose G exits and which cannot get the defaults back (an
+//     unprivileged thread cannot leave SCHED_IDLE) is retired: M.retire,
+//     it exits instead of running another G (sched.cpp: schedule), and the
+//     G's exit is published (its join returns) only once that kernel thread
+//     has ended, as glibc's join waits for the kernel to clear the thread's
+//     tid (sched.cpp: "Retiring");
 //   - main's kernel thread M0, which runs other Gs once main has left
 //     through pthread_exit, gets them back then (kt_main_exit).
 //

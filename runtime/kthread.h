@@ -50,7 +50,8 @@ void kt_release(G* g);
 // kt_thread_attr: for a new kernel thread (an M, sysmon) made by the calling
 // one: when the caller carries something other than the defaults (a locked
 // G's mask or policy, main's own), attr asks for the defaults explicitly.
-// Returns whether it did.
+// Returns whether it did (an M's creator then leaves it to sysmon:
+// sched.cpp, newm_thread).
 bool kt_thread_attr(pthread_attr_t* attr);
 
 }  // namespace gmp

@@ -33,6 +33,14 @@ struct M {
   // kernel would not let it undo (kthread.cpp); it exits instead of running
   // another G. Set by that G on this M, read by its g0.
   bool retire = false;
+  // exit_g: the G that exited here before this M retired; its exit is
+  // published (thread_exit_publish) once this kernel thread is gone. Set
+  // by this M's g0 (mretire_keep_exit); taken by sysmon (mretire_reap).
+  // exit_tid: nonzero until the kernel, ending this thread, clears it (the
+  // thread's clear-child-tid address, set by mretire). Read by sysmon.
+  // See "Retiring" in sched.cpp.
+  G* exit_g = nullptr;
+  std::atomic<int32_t> exit_tid{0};
   Note park;                  // stopm sleeps here; startm wakes it
   ctx::Context g0ctx = nullptr;  // g0's saved context while a G runs
 

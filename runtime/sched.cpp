@@ -54,6 +54,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/syscall.h>
 
 #include "preload/real.h"
 #include "runtime/deadlock.h"
@@ -319,26 +320,45 @@ static void newm(P* p, bool spinning) {
 static std::atomic<M*> g_newm_req{nullptr};
 
 // newm_thread makes m's kernel thread, which starts with P m->nextp. A new
-// thread would inherit the calling one's affinity and policy: when those are
-// not the defaults (a locked G's, main's) it asks for the defaults
-// (kt_thread_attr, kthread.cpp); when the kernel refuses them (this thread
-// may not leave SCHED_IDLE) sysmon, which carries them, makes it
-// (may_delegate).
+// thread inherits the calling one's affinity and policy, and glibc applies
+// an explicit pthread_attr only after the clone: a thread made by one that
+// does not carry the defaults (a locked G's M, main's) would be listed in
+// /proc with the caller's mask and policy for a moment (with an
+// unprivileged SCHED_IDLE caller, until the kernel refuses the defaults,
+// starved all the while; natively no such thread exists). So when the
+// caller does not carry them (kt_thread_attr, kthread.cpp) sysmon, which
+// does, makes the thread (may_delegate). Only without a sysmon, or on
+// sysmon itself, is the thread made here asking for the defaults in its
+// attr, and when the kernel refuses them (sysmon is as main left it:
+// SCHED_IDLE) it inherits ours (docs/compatibility.md).
 void newm_thread(M* m, bool may_delegate) {
   P* p = m->nextp;
   bool spinning = m->spinning;
+  pthread_attr_t attr;
+  auto init_attr = [&] {
+    real::pthread_attr_init(&attr);
+    real::pthread_attr_setstacksize(&attr, 1 << 20);
+    real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  };
+  init_attr();
+  bool asked = kt_thread_attr(&attr);
+  if (asked && may_delegate && sysmon_started()) {
+    real::pthread_attr_destroy(&attr);
+    GMP_LOGF(kLogDebug, "M%d: this thread does not carry the defaults; sysmon makes its kernel thread", m->id);
+    M* head = g_newm_req.load(std::memory_order_relaxed);
+    do {
+      m->schedlink = head;
+    } while (!g_newm_req.compare_exchange_weak(head, m, std::memory_order_release));
+    sysmon_kick();
+    return;
+  }
   // glibc's pthread_create reads THREAD_SELF: run it on this kernel
   // thread's own TCB, not on the calling G's.
   void* tp = tls_tp();
   G* cg = getg();
   M* cm = tls_enabled() && cg && !cg->is_g0 ? cg->m : nullptr;
   bool swap = cm && cm->tcb && tp != cm->tcb;
-  auto create = [&](bool clean) {
-    pthread_attr_t attr;
-    real::pthread_attr_init(&attr);
-    real::pthread_attr_setstacksize(&attr, 1 << 20);
-    real::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    bool asked = clean && kt_thread_attr(&attr);
+  auto create = [&] {
     if (swap) tls_set_tp(cm->tcb);
     int err = real::pthread_create(&m->thread, &attr, mstart, m);
     // EAGAIN is transient: the kernel refuses new threads while the process
@@ -349,20 +369,15 @@ void newm_thread(M* m, bool may_delegate) {
       err = real::pthread_create(&m->thread, &attr, mstart, m);
     }
     if (swap) tls_set_tp(tp);
-    real::pthread_attr_destroy(&attr);
-    return err == EPERM && asked ? -1 : err;  // -1: the defaults were refused
+    return err;
   };
-  int err = create(true);
-  if (err == -1 && may_delegate && sysmon_started()) {
-    GMP_LOGF(kLogDebug, "M%d: this thread cannot make a kernel thread with the defaults; sysmon will", m->id);
-    M* head = g_newm_req.load(std::memory_order_relaxed);
-    do {
-      m->schedlink = head;
-    } while (!g_newm_req.compare_exchange_weak(head, m, std::memory_order_release));
-    sysmon_kick();
-    return;
+  int err = create();
+  if (err == EPERM && asked) {  // the defaults were refused: it inherits ours (docs/compatibility.md)
+    real::pthread_attr_destroy(&attr);
+    init_attr();
+    err = create();
   }
-  if (err == -1) err = create(false);  // nobody can: it inherits ours (docs/compatibility.md)
+  real::pthread_attr_destroy(&attr);
   if (err == 0) sig_wrap_glibc();
   if (err == EAGAIN) {
     GMP_LOGF(kLogDebug, "cannot create a kernel thread (EAGAIN); continuing with %d", sched.mcount - 1);
@@ -851,8 +866,90 @@ static void start_locked_m(M* m, G* g) {
   stopm(m, kHandoffSpins);
 }
 
+////////////////////////////////////////////////////////////////////////////
+// Retiring
+////////////////////////////////////////////////////////////////////////////
+
+// Retiring. An M whose G exited with an affinity or policy the kernel will
+// not let it undo (M.retire, kthread.cpp: an unprivileged SCHED_IDLE) must
+// not run another G, so its kernel thread exits. Natively that kernel
+// thread and the thread are one, and pthread_join returns when the kernel,
+// ending it, clears its tid (CLONE_CHILD_CLEARTID): the thread has left
+// user space for good and leaves /proc/self/task within the same kernel
+// exit. Publishing the G's exit from g0, as for any other G, let the joiner
+// run while this kernel thread still had its scheduler exit and glibc's
+// thread exit ahead of it — in SCHED_IDLE, which any other load on the CPUs
+// starves for milliseconds — listed in /proc with the dead thread's policy
+// meanwhile (thread_affinity2 counted two SCHED_IDLE tasks where native has
+// one in 2-4 runs out of 75 under load). Approaches rejected: keeping the M
+// parked instead of exiting (it would stay listed for good); publishing
+// just before pthread_exit (glibc's exit path still runs in user space
+// after it, as starved). So the kernel's own notice is the signal:
+//   1. finish_exit (thread.cpp) frees the G's stack and TCB as for any G
+//      but, on an M that will retire, leaves the G in M.exit_g unpublished
+//      (mretire_keep_exit); it stays Running to everyone else.
+//   2. mretire hands off the P, stores a nonzero M.exit_tid, and makes it
+//      the kernel thread's clear-child-tid address (set_tid_address; glibc
+//      had its struct pthread's tid there), then pushes the M on g_retired
+//      (release), kicks sysmon, and ends the thread with glibc's
+//      pthread_exit.
+//   3. The kernel, ending the thread, writes 0 to M.exit_tid: after the
+//      thread's last user instruction, at the point where glibc's join
+//      returns natively.
+//   4. sysmon (mretire_reap, at each tick: while g_retired is not empty the
+//      tick starts again at 20 us, grows to 1 ms at most and sysmon does not
+//      sleep deeply) sees 0 (acquire), clears the tid in glibc's struct
+//      pthread (tls_thread_gone: glibc neither reuses nor frees that stack
+//      before) and publishes the G's exit (thread_exit_publish).
+// Without the glibc contract (tls_contract_ok) or a sysmon the exit is
+// published at once, and the kernel thread may then outlive the join. A
+// fork child has none of these kernel threads: sched_fork_child clears
+// their glibc tids and empties g_retired (their Gs stayed in the parent).
+
+// g_retired: retired Ms whose G's exit waits for their kernel thread to
+// end; linked through schedlink (such an M is on no other list). Pushed by
+// mretire, taken whole and re-pushed by sysmon (mretire_reap).
+static std::atomic<M*> g_retired{nullptr};
+
+static void retired_push(M* m) {
+  M* head = g_retired.load(std::memory_order_relaxed);
+  do {
+    m->schedlink = head;
+  } while (!g_retired.compare_exchange_weak(head, m, std::memory_order_release, std::memory_order_relaxed));
+}
+
+bool mretire_keep_exit(G* g) {
+  M* m = g->m;
+  if (!m->retire || m == sched.m0 || m->lockedg != nullptr) return false;  // it will not retire (schedule)
+  if (!tls_contract_ok() || !sysmon_started()) return false;
+  m->exit_g = g;
+  return true;
+}
+
+bool mretire_reap() {
+  if (g_retired.load(std::memory_order_relaxed) == nullptr) return false;
+  M* m = g_retired.exchange(nullptr, std::memory_order_acquire);
+  while (m) {
+    M* next = m->schedlink;
+    if (m->exit_tid.load(std::memory_order_acquire) != 0) {
+      retired_push(m);  // still on its way out
+    } else {
+      m->schedlink = nullptr;
+      G* g = m->exit_g;
+      m->exit_g = nullptr;
+      tls_thread_gone(reinterpret_cast<void*>(m->thread), m->tid);
+      GMP_LOGF(kLogDebug, "M%d's kernel thread is gone: G%lu's exit is published", m->id, (unsigned long)g->goid);
+      thread_exit_publish(g);
+    }
+    m = next;
+  }
+  return g_retired.load(std::memory_order_relaxed) != nullptr;
+}
+
 // mretire ends an M whose kernel thread keeps a G's attributes
-// (M.retire): its P goes to another M. Runs on its g0.
+// (M.retire): its P goes to another M; the G that exited here, if the M
+// kept it, is published when the kernel thread is gone (steps 2-4 above).
+// Runs on its g0.
 [[noreturn]] static void mretire(M* m) {
   if (m->p) handoffp(releasep(m));
   {
@@ -860,6 +957,12 @@ static void start_locked_m(M* m, G* g) {
     sched.mcount--;
   }
   GMP_LOGF(kLogDebug, "M%d retires", m->id);
+  if (m->exit_g) {
+    m->exit_tid.store(m->tid, std::memory_order_relaxed);
+    os::syscall6(SYS_set_tid_address, long(&m->exit_tid));
+    retired_push(m);
+    sysmon_kick();
+  }
   mexit(m);
 }
 
@@ -1230,6 +1333,10 @@ void sched_fork_child(G* g) {
   sched.nmspinning.store(0, std::memory_order_relaxed);
   g_needspinning.store(0, std::memory_order_relaxed);
   g_newm_req.store(nullptr, std::memory_order_relaxed);  // their Ps are rebuilt below
+  // Retired Ms' kernel threads stayed in the parent: glibc may reuse their
+  // stacks here (see "Retiring").
+  for (M* r = g_retired.exchange(nullptr, std::memory_order_acquire); r; r = r->schedlink)
+    tls_thread_gone(reinterpret_cast<void*>(r->thread), r->tid);
   for (int i = 0; i < sched.gomaxprocs; i++) {
     P* p = sched.allp[i];
     p->runqhead.store(0, std::memory_order_relaxed);

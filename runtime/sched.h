@@ -75,6 +75,11 @@ void spawn(G* g);
 
 // goexit ends the current G: g0 calls finish(g) after leaving its stack.
 [[noreturn]] void goexit(void (*finish)(G*, void*), void* arg);
+// mretire_keep_exit: g has exited on an M that retires (M.retire). Returns
+// true when that M keeps g and sysmon publishes its exit once the kernel
+// thread is gone; false when the caller publishes it now. On the M's g0,
+// in goexit's finish. See "Retiring" in sched.cpp.
+bool mretire_keep_exit(G* g);
 
 // entersyscall / exitsyscall bracket a blocking call the runtime cannot poll
 // (regular-file I/O, fsync, waitpid, DNS...). Between them the G is in state

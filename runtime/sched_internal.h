@@ -86,6 +86,10 @@ bool sysmon_started();
 // sysmon, makes those another thread could not (see newm_thread).
 void newm_thread(M* m, bool may_delegate);
 void newm_requests();
+// mretire_reap, on sysmon, publishes the exit of the Gs whose retired M's
+// kernel thread is gone (see "Retiring" in sched.cpp); true while some
+// retired M is still on its way out.
+bool mretire_reap();
 void sysmon_wake();
 void sysmon_kick();
 void sysmon_fork_child();  // async-signal-safe: a signal was queued (signal.cpp)

@@ -30,6 +30,11 @@
 // sysmon also polls the network (netpoll(0)) when no M has for 10 ms, as Go
 // does, so Gs woken by I/O are not stranded while every M runs user code.
 //
+// It makes the Ms a thread with a G's attributes cannot (newm_requests) and
+// publishes the exit of a G whose M retired once that kernel thread has
+// ended (mretire_reap; "Retiring" in sched.cpp): while one is on its way
+// out the tick stays at 1 ms or less and there is no deep sleep.
+//
 // schedtrace (GMP_DEBUG=schedtrace=MS) is printed from here as Go prints it,
 // and the log (GMP_LOG) is written from here: sysmon is the one thread that
 // hands queued records to spdlog (see "Logging" in log.cpp).
@@ -72,6 +77,9 @@ int64_t g_start_time = 0;
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // 10 ms
 constexpr int64_t kConfirmUs = 20;  // the second look at a P that seems stuck
+// The longest tick while a retired M's kernel thread is on its way out: how
+// late, at most, its G's joiner learns that it is gone.
+constexpr int64_t kRetiringTickUs = 1000;
 
 std::atomic<uint64_t> g_retakes{0};
 
@@ -253,6 +261,7 @@ void* sysmon_main(void*) {
   int64_t delay_us = 20;
   int idle = 0;
   bool confirm_next = false;  // the last retake asked for a quick second look
+  bool retiring = false;      // a retired M's G waits for its kernel thread to end
   int64_t last_trace = g_start_time;
   sig_sysmon_start();
   log_sysmon_start();
@@ -262,11 +271,18 @@ void* sysmon_main(void*) {
     else if (idle > 50)
       delay_us *= 2;
     if (delay_us > 10000) delay_us = 10000;
+    int64_t sleep_us = confirm_next && delay_us > kConfirmUs ? kConfirmUs : delay_us;
+    if (retiring && sleep_us > kRetiringTickUs) sleep_us = kRetiringTickUs;
     // A note, not a plain sleep: a signal for the program wakes us early.
-    g_sysmon_note.sleep_for((confirm_next && delay_us > kConfirmUs ? kConfirmUs : delay_us) * 1000);
+    g_sysmon_note.sleep_for(sleep_us * 1000);
     g_sysmon_note.clear();
     g_sig_kicked.store(false, std::memory_order_seq_cst);
     newm_requests();  // Ms another thread could not make (sched.cpp: newm_thread)
+    // Exits that wait for a retired M's kernel thread to end ("Retiring" in
+    // sched.cpp); a new wait starts again at the 20 us tick.
+    bool was_retiring = retiring;
+    retiring = mretire_reap();
+    if (retiring && !was_retiring) idle = 0;
     // Route the signals the trampoline queued (signal.cpp).
     bool sigwork = sig_poll();
     // Hand queued log records to spdlog (log.cpp): here, holding nothing.
@@ -274,7 +290,8 @@ void* sysmon_main(void*) {
     if (sigwork) idle = 0;
     int64_t now = os::nanotime();
     sched.sysmon_now.store(now, std::memory_order_relaxed);
-    if (o.schedtrace_ms <= 0 && !sigwork && sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
+    if (o.schedtrace_ms <= 0 && !sigwork && !retiring &&
+        sched.npidle.load(std::memory_order_seq_cst) == sched.gomaxprocs) {
       // Deep sleep: nothing can need a retake until some P is acquired.
       g_sysmon_note.clear();
       g_sysmon_waiting.store(true, std::memory_order_seq_cst);

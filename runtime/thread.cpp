@@ -264,10 +264,17 @@ int thread_create(pthread_t* out, const pthread_attr_t* attr, void* (*start)(voi
   return 0;
 }
 
-// finish_exit runs on g0 once the exiting G is off its stack.
+// finish_exit runs on g0 once the exiting G is off its stack. The exit is
+// published (thread_exit_publish) at once, or, when this M retires, by
+// sysmon once its kernel thread is gone (see "Retiring" in sched.cpp).
 static void finish_exit(G* g, void*) {
   if (!g->user_stack && g->stack.map) stack_free(&g->stack);
   if (g->tcb) tls_retire(g);
+  if (mretire_keep_exit(g)) return;
+  thread_exit_publish(g);
+}
+
+void thread_exit_publish(G* g) {
   g->status.store(GStatus::kDead, std::memory_order_release);
   uint32_t s = kJoinable;
   if (g->join.compare_exchange_strong(s, kZombie, std::memory_order_acq_rel)) {

@@ -23,6 +23,11 @@ int thread_run_main(int (*main)(int, char**, char**), int argc, char** argv, cha
 // main_exit: G1 left main() through pthread_exit; ends G1 (not the process).
 [[noreturn]] void main_thread_exit(void* retval);
 
+// thread_exit_publish makes g's exit visible: status Dead, joiners woken
+// (Zombie), or g recycled if detached. On the exiting G's g0 after it left
+// its stack, or on sysmon for a G whose M retired (sched.cpp: "Retiring").
+void thread_exit_publish(G* g);
+
 int thread_join(G* g, void** ret, int mode, clockid_t clk, const struct timespec* abs);
 enum JoinMode { kJoinBlock = 0, kJoinTry = 1, kJoinTimed = 2 };
 int thread_detach(G* g);

@@ -566,6 +566,10 @@ void tls_release(G* g) {
   g_free_slots = h;
 }
 
+void tls_thread_gone(void* pd, int tid) {
+  __atomic_compare_exchange_n(&at<int>(pd, kTid), &tid, 0, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 void tls_thread_start() { __ctype_init(); }
 
 void tls_thread_exit() { __call_tls_dtors(); }

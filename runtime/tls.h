@@ -50,6 +50,14 @@ void tls_retire(G* g);
 // tls_release returns g's TCB to the arena for the next G; when the G
 // struct itself is recycled (g_release), i.e. after join or detach.
 void tls_release(G* g);
+// tls_thread_gone tells glibc that the kernel thread tid whose struct
+// pthread is pd (one of the runtime's own, made by glibc's pthread_create)
+// has exited: the tid field, if it still holds tid, is cleared as the
+// kernel clears it at exit, so glibc may reuse or free that thread's stack
+// (it does neither while the field is nonzero). For a thread that moved its
+// clear-child-tid address elsewhere (mretire in sched.cpp); only under
+// tls_contract_ok().
+void tls_thread_gone(void* pd, int tid);
 // tls_g_of_handle returns the live G whose TCB is handle, or nullptr.
 // Never faults, whatever the value.
 G* tls_g_of_handle(uintptr_t handle);
