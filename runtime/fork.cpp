@@ -19,6 +19,7 @@
 // happens inside the real fork. The program's handlers live in our list:
 // __register_atfork is hooked, so glibc's list holds none of them.
 #include "runtime/fork.h"
+#include "runtime/kthread.h"
 
 #include <dlfcn.h>
 
@@ -130,6 +131,7 @@ pid_t proc_fork(bool handlers) {
   }
   if (pid == 0) {
     sig_fork_child();
+    kt_fork_child();
     stack_fork_unlock();
     g_fork_unlock();
     futex_fork_unlock(true);

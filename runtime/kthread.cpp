@@ -57,6 +57,7 @@
 #include "runtime/kthread.h"
 
 #include <cerrno>
+#include <new>
 #include <cstdlib>
 #include <cstring>
 #include <sys/resource.h>
@@ -265,6 +266,8 @@ int settle(G* g) {
 }
 
 }  // namespace
+
+void kt_fork_child() { new (&g_kt_lock) SpinLock(); }
 
 void kt_init() {
   CPU_ZERO(&g_procmask);

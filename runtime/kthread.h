@@ -16,6 +16,9 @@ struct G;
 
 // kt_init records the process's CPU mask (runtime_start, before any M).
 void kt_init();
+// kt_fork_child: the child of fork() (no other thread): the attribute lock
+// another thread may have held at the fork is released.
+void kt_fork_child();
 int kt_set_affinity(G* g, size_t size, const cpu_set_t* set);
 int kt_get_affinity(G* g, size_t size, cpu_set_t* set);
 // kt_get_affinity_raw: the system call's answer (bytes written, or -errno).

@@ -62,9 +62,9 @@ struct P {
   // may be negative; the sum is exact once the Ms are quiet (deadlock.cpp
   // reads it only after every P went idle). Read by anyone, relaxed.
   std::atomic<int32_t> fd_waiters{0};
-  // clock: the nanotime find_runnable last read on this P; a park stamps
-  // the G's wait start from it (and sysmon's clock) instead of reading the
-  // clock again. Owner only.
+  // clock: the nanotime find_runnable last read on this P, or when the P
+  // was last acquired; a park stamps the G's wait start from it (and
+  // sysmon's clock) instead of reading the clock again. Owner only.
   int64_t clock = 0;
 
   // Timers: heap guarded by timer_lock; timer0 is the earliest `when` (0 if

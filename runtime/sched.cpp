@@ -219,6 +219,10 @@ G* globrunq_get_locked(P* p, uint32_t max) {
 static void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
+  // A P may have been idle for long, with sysmon asleep: a G run without
+  // a find_runnable (exitsyscall, a locked G handed this P) must not stamp
+  // a park from a stale clock (park, P.clock).
+  p->clock = os::nanotime();
   p->status.store(PStatus::kRunning, std::memory_order_release);
   sysmon_wake();  // cheap unless sysmon is in its deep sleep
 }
@@ -1047,9 +1051,11 @@ void park(WaitReason r, void (*unlock)(G*, void*), void* arg) {
   P* p = enter(m, &took);
   g->wait_reason = r;
   // The wait's start, for the dump (seconds): the later of this P's last
-  // schedule and sysmon's last round, which bound it from below to within
-  // a sysmon period; a clock read per park cost ~3% of a request's user
-  // time in the echo server. park_seq tells the dump that the G moved.
+  // schedule or acquisition and sysmon's last round, which bound it from
+  // below to within a sysmon period (10 ms at most while a P runs; sysmon
+  // sleeps deeply only when every P is idle); a clock read per park cost
+  // ~3% of a request's user time in the echo server. park_seq tells the
+  // dump that the G moved.
   int64_t since = sched.sysmon_now.load(std::memory_order_relaxed);
   if (p != nullptr && p->clock > since) since = p->clock;
   g->wait_since = since != 0 ? since : os::nanotime();

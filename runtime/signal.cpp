@@ -1269,6 +1269,11 @@ void sig_fork_child() {
   new (&g_sig_lock) SpinLock();
   new (&g_pool_lock) SpinLock();
   new (&g_disp_lock) SpinLock();
+  // sysmon (sig_poll, timer_target) may have held these at the fork: the
+  // child's first sysmon would spin on them for ever. What they guard is
+  // reset below (ring_init) or still valid (the timer routes).
+  new (&g_ring_take_lock) SpinLock();
+  new (&g_troute_lock) SpinLock();
   g_waiters = nullptr;
   g_procq = nullptr;  // nodes leak: the child starts with nothing pending
   g_procbits = 0;

@@ -358,6 +358,7 @@ uint64_t sysmon_retakes() { return g_retakes.load(std::memory_order_relaxed); }
 // sysmon_start (its first new thread or blocking call) makes one.
 void sysmon_fork_child() {
   new (&g_sysmon_note) Note();
+  sched.sysmon_now.store(0, std::memory_order_relaxed);  // the parent's clock: parks read it (park)
   g_sysmon_waiting.store(false);
   g_sig_kicked.store(false);
   for (auto& t : g_ticks) t = SysmonTick{};
