@@ -100,20 +100,21 @@ int netpoll_waiters() {
 // was taken meanwhile (netpoll_ensure_poller's case) raises the shared
 // count instead; its seq_cst add pairs with find_runnable's read after it
 // released its P.
+static void waiters_add(P* p, int delta) {
+  if (p != nullptr)
+    p->fd_waiters.store(p->fd_waiters.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  else
+    g_waiters.n.fetch_add(delta, std::memory_order_seq_cst);
+}
+
 void netpoll_waiter_parked(G* g, P* p) {
   g->fd_waiting = true;
-  if (p != nullptr)
-    p->fd_waiters.store(p->fd_waiters.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  else
-    g_waiters.n.fetch_add(1, std::memory_order_seq_cst);
+  waiters_add(p, 1);
 }
 
 void netpoll_waiter_resumed(G* g, P* p) {
   g->fd_waiting = false;
-  if (p != nullptr)
-    p->fd_waiters.store(p->fd_waiters.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  else
-    g_waiters.n.fetch_add(-1, std::memory_order_seq_cst);
+  waiters_add(p, -1);
 }
 
 // An M with a P that parks its G runs find_runnable next, which blocks in
