@@ -323,6 +323,16 @@ static void newm(P* p, bool spinning) {
 // linked through schedlink. Pushed by anyone, taken whole by sysmon.
 static std::atomic<M*> g_newm_req{nullptr};
 
+// mlist_push pushes m on a lock-free list of Ms linked through schedlink
+// (g_newm_req, g_retired: Ms on no other list); the taker exchanges the
+// whole list out (acquire).
+static void mlist_push(std::atomic<M*>& list, M* m) {
+  M* head = list.load(std::memory_order_relaxed);
+  do {
+    m->schedlink = head;
+  } while (!list.compare_exchange_weak(head, m, std::memory_order_release, std::memory_order_relaxed));
+}
+
 // newm_thread makes m's kernel thread, which starts with P m->nextp. A new
 // thread inherits the calling one's affinity and policy, and glibc applies
 // an explicit pthread_attr only after the clone: a thread made by one that
@@ -349,10 +359,7 @@ void newm_thread(M* m, bool may_delegate) {
   if (asked && may_delegate && sysmon_started()) {
     real::pthread_attr_destroy(&attr);
     GMP_LOGF(kLogDebug, "M%d: this thread does not carry the defaults; sysmon makes its kernel thread", m->id);
-    M* head = g_newm_req.load(std::memory_order_relaxed);
-    do {
-      m->schedlink = head;
-    } while (!g_newm_req.compare_exchange_weak(head, m, std::memory_order_release));
+    mlist_push(g_newm_req, m);
     sysmon_kick();
     return;
   }
@@ -915,13 +922,6 @@ static void start_locked_m(M* m, G* g) {
 // mretire, taken whole and re-pushed by sysmon (mretire_reap).
 static std::atomic<M*> g_retired{nullptr};
 
-static void retired_push(M* m) {
-  M* head = g_retired.load(std::memory_order_relaxed);
-  do {
-    m->schedlink = head;
-  } while (!g_retired.compare_exchange_weak(head, m, std::memory_order_release, std::memory_order_relaxed));
-}
-
 bool mretire_keep_exit(G* g) {
   M* m = g->m;
   if (!m->retire || m == sched.m0 || m->lockedg != nullptr) return false;  // it will not retire (schedule)
@@ -936,7 +936,7 @@ bool mretire_reap() {
   while (m) {
     M* next = m->schedlink;
     if (m->exit_tid.load(std::memory_order_acquire) != 0) {
-      retired_push(m);  // still on its way out
+      mlist_push(g_retired, m);  // still on its way out
     } else {
       m->schedlink = nullptr;
       G* g = m->exit_g;
@@ -964,7 +964,7 @@ bool mretire_reap() {
   if (m->exit_g) {
     m->exit_tid.store(m->tid, std::memory_order_relaxed);
     os::syscall6(SYS_set_tid_address, long(&m->exit_tid));
-    retired_push(m);
+    mlist_push(g_retired, m);
     sysmon_kick();
   }
   mexit(m);
